@@ -1,0 +1,93 @@
+/**
+ * Upstream HTTP transport: one keep-alive undici Pool per origin. Adapters call `request`; the
+ * caller owns the AbortSignal (the gateway aborts on timeout and on client disconnect).
+ */
+import { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
+import { UpstreamError } from './errors';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface HttpRequest {
+  url: string;
+  method?: HttpMethod;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+}
+
+export interface HttpClient {
+  request(req: HttpRequest): Promise<HttpResponse>;
+}
+
+export class UpstreamHttp implements HttpClient {
+  private readonly pools = new Map<string, Pool>();
+
+  constructor(private readonly options: Pool.Options = {}) {}
+
+  private pool(origin: string): Pool {
+    let pool = this.pools.get(origin);
+    if (!pool) {
+      pool = new Pool(origin, {
+        connections: 256,
+        pipelining: 1,
+        keepAliveTimeout: 30_000,
+        headersTimeout: 0,
+        bodyTimeout: 0,
+        ...this.options,
+      });
+      this.pools.set(origin, pool);
+    }
+    return pool;
+  }
+
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      throw new UpstreamError(null, `invalid upstream URL`, null, 'connection');
+    }
+    try {
+      const res = await this.pool(url.origin).request({
+        path: url.pathname + url.search,
+        method: req.method ?? 'POST',
+        headers: req.headers ?? {},
+        body: req.body ?? null,
+        signal: req.signal ?? null,
+      });
+      return { status: res.statusCode, headers: res.headers, body: res.body };
+    } catch (err) {
+      if (req.signal?.aborted) throw req.signal.reason ?? err;
+      const code = (err as { code?: string }).code ?? 'ECONNERROR';
+      throw new UpstreamError(null, `upstream connection failed (${code})`, null, 'connection');
+    }
+  }
+
+  async close(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((p) => p.close().catch(() => undefined)));
+  }
+}
+
+/** Read a whole body as text, releasing the socket. */
+export async function readText(body: HttpResponse['body']): Promise<string> {
+  return body.text();
+}
+
+/** Read a JSON body; a body that is not JSON gives a protocol UpstreamError. */
+export async function readJson(res: HttpResponse): Promise<unknown> {
+  const text = await res.body.text();
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new UpstreamError(res.status, `upstream returned a body that is not JSON`, null, 'protocol');
+  }
+}
