@@ -62,6 +62,8 @@ export interface PassthroughRequest {
   /** Path below the provider's base URL: `/chat/completions`, `/completions`, `/embeddings`. */
   path: string;
   body: string;
+  /** The upstream model the body names (Azure puts it in the URL). */
+  model?: string | undefined;
 }
 
 export interface ProviderAdapter {

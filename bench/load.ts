@@ -1,0 +1,81 @@
+/** A closed-loop load generator: N workers, each sending requests back to back for a duration. */
+import { performance } from 'node:perf_hooks';
+import { Pool } from 'undici';
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  ttfbP50: number;
+  overheadP50: number | null;
+  overheadP99: number | null;
+}
+
+export function percentile(sorted: Float64Array | number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] as number;
+}
+
+export async function runLoad(
+  url: string,
+  body: string,
+  concurrency: number,
+  durationMs: number,
+  headers: Record<string, string> = {},
+): Promise<LoadResult> {
+  const target = new URL(url);
+  const pool = new Pool(target.origin, { connections: concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
+  const lat: number[] = [];
+  const ttfb: number[] = [];
+  const overhead: number[] = [];
+  let errors = 0;
+  const reqHeaders = { 'content-type': 'application/json', ...headers };
+  // Warm the connections.
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      const r = await pool.request({ path: target.pathname, method: 'POST', headers: reqHeaders, body });
+      await r.body.dump();
+    }),
+  );
+  const start = performance.now();
+  const end = start + durationMs;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < end) {
+      const t = performance.now();
+      try {
+        const r = await pool.request({ path: target.pathname, method: 'POST', headers: reqHeaders, body });
+        const t1 = performance.now();
+        for await (const _ of r.body) {
+          // drain
+        }
+        const t2 = performance.now();
+        if (r.statusCode !== 200) errors++;
+        lat.push(t2 - t);
+        ttfb.push(t1 - t);
+        const o = r.headers['x-gateway-overhead-ms'];
+        if (typeof o === 'string') overhead.push(Number(o));
+      } catch {
+        errors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = performance.now() - start;
+  await pool.close();
+  const sl = Float64Array.from(lat).sort();
+  const st = Float64Array.from(ttfb).sort();
+  const so = Float64Array.from(overhead).sort();
+  return {
+    requests: lat.length,
+    errors,
+    rps: (lat.length / elapsed) * 1000,
+    p50: percentile(sl, 50),
+    p99: percentile(sl, 99),
+    ttfbP50: percentile(st, 50),
+    overheadP50: so.length ? percentile(so, 50) : null,
+    overheadP99: so.length ? percentile(so, 99) : null,
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * Builds the gateway: environment → config → Nest on Fastify. Used by main.ts and by tests,
+ * which start it on port 0.
+ */
+import './common/fastify-augment';
+import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance } from 'fastify';
+import { AppModule } from './app.module';
+import { GatewayError } from './common/errors';
+import { OpenAIExceptionFilter, toErrorResponse } from './common/openai-exception.filter';
+import { loadConfig } from './config/config.loader';
+import { ConfigService } from './config/config.service';
+import { loadEnv, type Env } from './config/env';
+import { createLogger, type Logger } from './observability/logger';
+import { builtinRegistry } from './providers/builtin';
+
+export interface AppOptions {
+  /** Environment variables (defaults to process.env, with `.env` applied). */
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+  /** Watch the config file for live edits (default true). */
+  watchConfig?: boolean;
+}
+
+export interface RunningApp {
+  app: NestFastifyApplication;
+  url: string;
+  config: ConfigService;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+function jsonParser(fastify: FastifyInstance): void {
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = body as string;
+    if (text.length === 0) {
+      done(GatewayError.badRequest('The request body is empty; a JSON object is expected.'), undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(GatewayError.badRequest('We could not parse the JSON body of your request.', null, 'invalid_json'), undefined);
+    }
+  });
+}
+
+export async function createApp(options: AppOptions = {}): Promise<{ app: NestFastifyApplication; env: Env; config: ConfigService; logger: Logger }> {
+  const env = loadEnv(options.env ?? process.env);
+  const logger = options.logger ?? createLogger(env.LOG_LEVEL);
+  const configPath = resolve(env.GATEWAY_CONFIG);
+  const loaded = loadConfig(configPath, { env: options.env ?? process.env, registry: builtinRegistry() });
+  const config = new ConfigService(loaded, configPath, logger);
+  const bodyLimit = Math.round(loaded.config.server.body_limit_mb * 1024 * 1024);
+
+  const adapter = new FastifyAdapter({ bodyLimit, logger: false, trustProxy: false, maxParamLength: 500 });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register({ env, logger, config }), adapter, {
+    bodyParser: false,
+    logger: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  jsonParser(fastify);
+  fastify.addHook('onRequest', (req, _reply, done) => {
+    req.t0 = performance.now();
+    done();
+  });
+  fastify.setErrorHandler((err, _req, reply) => {
+    const { status, body, headers } = toErrorResponse(err);
+    if (status >= 500) logger.error({ err }, 'request failed');
+    void reply.status(status).headers(headers).type('application/json').send(body);
+  });
+  app.useGlobalFilters(new OpenAIExceptionFilter((err) => logger.error({ err }, 'request failed')));
+  app.enableShutdownHooks();
+  if (options.watchConfig !== false) config.watch();
+  return { app, env, config, logger };
+}
+
+export async function startApp(options: AppOptions & { port?: number; host?: string } = {}): Promise<RunningApp> {
+  const { app, env, config, logger } = await createApp(options);
+  const port = options.port ?? env.PORT;
+  const host = options.host ?? env.HOST;
+  await app.listen(port, host);
+  const address = app.getHttpServer().address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+  return {
+    app,
+    url,
+    config,
+    logger,
+    close: async () => {
+      config.close();
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,9 @@
+/** Fields the gateway adds to Fastify's request. */
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** performance.now() when the request arrived (set by an onRequest hook). */
+    t0: number;
+  }
+}
+
+export {};

@@ -1,0 +1,305 @@
+/**
+ * Runs a /v1 call: access → route → transforms → adapter (or byte pass-through) → client,
+ * then hands the CallRecord to the recorder. Plain class: the Nest module wires it.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { GatewayError, UpstreamError, type OpenAIErrorBody } from '../common/errors';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionRequest,
+  CompletionRequest,
+  EmbeddingRequest,
+} from '../common/openai.types';
+import { upstreamErrorFrom } from '../common/upstream-response';
+import type { ConfigService } from '../config/config.service';
+import type { AccessControl, AccessGrant } from '../auth/access.interface';
+import type { CallContext, ProviderAdapter } from '../providers/adapter.interface';
+import type { PlannedTarget } from '../routing/planner';
+import {
+  applyRequestTransforms,
+  createStreamPrefixer,
+  hasImages,
+  prefixCompletion,
+  type ImageToTextService,
+} from '../transforms';
+import { AttemptLoop, ClientGoneError } from './attempt-loop';
+import type { CallRecorder } from './call-record';
+import { CallState } from './call-state';
+import type { ClientSink } from './client-sink';
+import {
+  chunkDelivery,
+  collect,
+  jsonDelivery,
+  OVERHEAD_HEADER,
+  rawJsonDelivery,
+  rawSseDelivery,
+  TRACE_ID_HEADER,
+  type Delivery,
+} from './deliveries';
+import {
+  checkEndpointBody,
+  metadataFrom,
+  requireModel,
+  requireObject,
+  sessionIdFrom,
+  type Endpoint,
+} from './request-checks';
+import { usageOfCall } from './usage';
+
+export interface IncomingCall {
+  endpoint: Endpoint;
+  body: unknown;
+  headers: IncomingHttpHeaders;
+  /** performance.now() when the request arrived. */
+  t0: number;
+  sink: ClientSink;
+  /** Calls the gateway makes itself skip client authentication. */
+  internal?: { sessionId: string | null; replayOf: string | null; metadata: Record<string, unknown> | null };
+}
+
+export interface GatewayDeps {
+  config: Pick<ConfigService, 'current'>;
+  loop: AttemptLoop;
+  access: AccessControl;
+  recorder: CallRecorder;
+  images: ImageToTextService;
+  /** Runs a chat call made by the gateway itself (image descriptions); returns the text. */
+  describeImage?: (model: string, prompt: string, imageUrl: string, parent: CallState) => Promise<string>;
+  onError?: (err: unknown) => void;
+}
+
+interface PreparedChat {
+  req: ChatCompletionRequest;
+  passthrough: boolean;
+  prefix: string | undefined;
+}
+
+export class GatewayService {
+  constructor(private readonly deps: GatewayDeps) {}
+
+  async handle(call: IncomingCall): Promise<CallState> {
+    const state = new CallState(call.endpoint, call.t0);
+    try {
+      const body = requireObject(call.body);
+      state.request = body;
+      state.model = requireModel(body);
+      checkEndpointBody(call.endpoint, body);
+      state.stream = body.stream === true;
+      const opts = body.stream_options as { include_usage?: unknown } | undefined | null;
+      state.wantUsage = state.stream && opts?.include_usage === true;
+      let grant: AccessGrant;
+      if (call.internal) {
+        state.sessionId = call.internal.sessionId;
+        state.replayOf = call.internal.replayOf;
+        state.metadata = call.internal.metadata;
+        grant = { keyId: null, forwardToken: null };
+      } else {
+        state.sessionId = sessionIdFrom(call.headers);
+        state.metadata = metadataFrom(call.headers);
+        grant = await this.deps.access.admit({ headers: call.headers, model: state.model, endpoint: call.endpoint });
+      }
+      state.keyId = grant.keyId;
+      call.sink.onClose(() => state.cancel());
+      const delivery = await this.route(state, body, grant);
+      await delivery(call.sink);
+    } catch (err) {
+      this.fail(state, call.sink, err);
+    }
+    this.finish(state);
+    return state;
+  }
+
+  private route(state: CallState, body: Record<string, unknown>, grant: AccessGrant): Promise<Delivery> {
+    const loaded = this.deps.config.current;
+    switch (state.endpoint as Endpoint) {
+      case '/v1/chat/completions':
+        return this.deps.loop.run(state, loaded, grant.forwardToken, {
+          prepare: (target, adapter) => this.prepareChat(state, body as ChatCompletionRequest, target, adapter),
+          send: (prepared, target, adapter, ctx) => this.sendChat(state, prepared, target, adapter, ctx),
+        });
+      case '/v1/completions':
+        return this.deps.loop.run(state, loaded, grant.forwardToken, {
+          prepare: () => undefined,
+          send: (_p, target, adapter, ctx) => this.sendCompletions(state, body, target, adapter, ctx),
+        });
+      case '/v1/embeddings':
+        return this.deps.loop.run(state, loaded, grant.forwardToken, {
+          prepare: () => undefined,
+          send: (_p, target, adapter, ctx) => this.sendEmbeddings(state, body, target, adapter, ctx),
+        });
+    }
+  }
+
+  private async prepareChat(
+    state: CallState,
+    body: ChatCompletionRequest,
+    target: PlannedTarget,
+    adapter: ProviderAdapter,
+  ): Promise<PreparedChat> {
+    const t = target.transforms;
+    let req: ChatCompletionRequest = body.model === target.upstreamModel ? body : { ...body, model: target.upstreamModel };
+    if (t) {
+      req = applyRequestTransforms(req, t, adapter.capabilities.maxStop ? { maxStop: adapter.capabilities.maxStop } : {});
+      const i2t = t.image_to_text;
+      const describe = this.deps.describeImage;
+      if (i2t && !adapter.capabilities.vision && describe && hasImages(req)) {
+        req = await this.deps.images.describeImages(req, i2t, (url: string, prompt: string) => describe(i2t.model, prompt, url, state));
+      }
+    }
+    const prefix = t?.response_prefix;
+    const passthrough = adapter.capabilities.passthrough && typeof adapter.passthrough === 'function' && !prefix;
+    return { req, passthrough, prefix };
+  }
+
+  private async sendChat(
+    state: CallState,
+    prepared: PreparedChat,
+    target: PlannedTarget,
+    adapter: ProviderAdapter,
+    ctx: CallContext,
+  ): Promise<Delivery> {
+    const { req, prefix } = prepared;
+    if (prepared.passthrough && adapter.passthrough) {
+      const upstreamBody =
+        state.stream && !state.wantUsage
+          ? { ...req, stream_options: { ...(req.stream_options ?? {}), include_usage: true } }
+          : req;
+      state.upstreamRequest = upstreamBody;
+      const res = await adapter.passthrough(
+        { path: '/chat/completions', body: JSON.stringify(upstreamBody), model: target.upstreamModel },
+        ctx,
+      );
+      if (res.status >= 300) throw await upstreamErrorFrom(res, target.provider.id);
+      if (!state.stream) return rawJsonDelivery(state, await collect(res.body as AsyncIterable<Buffer>));
+      const it = (res.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+      const first = await it.next();
+      return rawSseDelivery(state, first, it);
+    }
+    if (!state.stream) {
+      const completion = await adapter.chat({ ...req, stream: false }, ctx);
+      return jsonDelivery(state, prefix ? prefixCompletion(completion, prefix) : completion);
+    }
+    const iterable = await adapter.streamChat(req, ctx);
+    const it = iterable[Symbol.asyncIterator]();
+    const first = await it.next();
+    const map: ((c: ChatCompletionChunk) => ChatCompletionChunk) | null = prefix ? createStreamPrefixer(prefix) : null;
+    return chunkDelivery(state, first, it, map);
+  }
+
+  private async sendCompletions(
+    state: CallState,
+    body: Record<string, unknown>,
+    target: PlannedTarget,
+    adapter: ProviderAdapter,
+    ctx: CallContext,
+  ): Promise<Delivery> {
+    const req = (body.model === target.upstreamModel ? body : { ...body, model: target.upstreamModel }) as unknown as CompletionRequest;
+    if (adapter.capabilities.passthrough && adapter.passthrough) {
+      const upstreamBody =
+        state.stream && !state.wantUsage
+          ? { ...req, stream_options: { ...(req.stream_options ?? {}), include_usage: true } }
+          : req;
+      state.upstreamRequest = upstreamBody;
+      const res = await adapter.passthrough(
+        { path: '/completions', body: JSON.stringify(upstreamBody), model: target.upstreamModel },
+        ctx,
+      );
+      if (res.status >= 300) throw await upstreamErrorFrom(res, target.provider.id);
+      if (!state.stream) return rawJsonDelivery(state, await collect(res.body as AsyncIterable<Buffer>));
+      const it = (res.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+      return rawSseDelivery(state, await it.next(), it);
+    }
+    if (!adapter.completions) {
+      throw GatewayError.badRequest(`Provider \`${target.provider.id}\` does not support /v1/completions.`, 'model');
+    }
+    if (state.stream) {
+      throw GatewayError.badRequest(
+        `Provider \`${target.provider.id}\` does not support streaming on /v1/completions.`,
+        'stream',
+      );
+    }
+    return jsonDelivery(state, await adapter.completions(req, ctx));
+  }
+
+  private async sendEmbeddings(
+    state: CallState,
+    body: Record<string, unknown>,
+    target: PlannedTarget,
+    adapter: ProviderAdapter,
+    ctx: CallContext,
+  ): Promise<Delivery> {
+    const req = (body.model === target.upstreamModel ? body : { ...body, model: target.upstreamModel }) as unknown as EmbeddingRequest;
+    if (adapter.capabilities.passthrough && adapter.passthrough) {
+      state.upstreamRequest = req;
+      const res = await adapter.passthrough(
+        { path: '/embeddings', body: JSON.stringify(req), model: target.upstreamModel },
+        ctx,
+      );
+      if (res.status >= 300) throw await upstreamErrorFrom(res, target.provider.id);
+      return rawJsonDelivery(state, await collect(res.body as AsyncIterable<Buffer>));
+    }
+    if (!adapter.embeddings) {
+      throw GatewayError.badRequest(`Provider \`${target.provider.id}\` does not support /v1/embeddings.`, 'model');
+    }
+    return jsonDelivery(state, await adapter.embeddings(req, ctx));
+  }
+
+  /** Answers an error in OpenAI's shape; mid-stream, as a final SSE error event. */
+  private fail(state: CallState, sink: ClientSink, err: unknown): void {
+    if (err instanceof ClientGoneError || state.cancelled) {
+      state.cancelled = true;
+      state.error = 'client disconnected';
+      return;
+    }
+    const { status, body, headers } = errorResponse(err);
+    if (!(err instanceof GatewayError) && !(err instanceof UpstreamError)) this.deps.onError?.(err);
+    state.status = 'error';
+    state.httpStatus = sink.headersSent ? 200 : status;
+    state.error = body.error.message;
+    if (state.response.kind === 'none') state.response = { kind: 'json', body };
+    if (sink.headersSent) {
+      sink.end(`data: ${JSON.stringify(body)}\n\n`);
+      return;
+    }
+    sink.writeHead(status, {
+      'content-type': 'application/json',
+      [OVERHEAD_HEADER]: state.markOverhead(),
+      [TRACE_ID_HEADER]: state.id,
+      ...headers,
+    });
+    sink.end(JSON.stringify(body));
+  }
+
+  private finish(state: CallState): void {
+    try {
+      if (state.keyId !== null && state.status !== 'error') {
+        const usage = usageOfCall(state);
+        state.usage = usage;
+        if (usage) this.deps.access.settle(state.keyId, usage);
+      }
+      this.deps.recorder.record(state.toRecord());
+    } catch (err) {
+      this.deps.onError?.(err);
+    }
+  }
+}
+
+export function errorResponse(err: unknown): {
+  status: number;
+  body: OpenAIErrorBody;
+  headers: Record<string, string>;
+} {
+  if (err instanceof GatewayError) return { status: err.status, body: err.toBody(), headers: err.headers };
+  if (err instanceof UpstreamError) {
+    const status = err.status ?? 502;
+    const body = err.body ?? {
+      error: { message: err.message, type: 'api_error', param: null, code: 'upstream_error' },
+    };
+    return { status, body, headers: err.headers };
+  }
+  return {
+    status: 500,
+    body: { error: { message: 'Internal gateway error.', type: 'api_error', param: null, code: 'internal_error' } },
+    headers: {},
+  };
+}

@@ -1,0 +1,20 @@
+/** Entry point: start the gateway, exit non-zero with a clear message on bad config. */
+import 'reflect-metadata';
+import { startApp } from './app.factory';
+import { ConfigError } from './config/config.loader';
+
+async function main(): Promise<void> {
+  try {
+    const running = await startApp();
+    running.logger.info({ url: running.url }, `LLM Trace Gateway listening on ${running.url}`);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`Invalid configuration:\n${(err as Error).message}\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`Failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  }
+}
+
+void main();

@@ -1,0 +1,123 @@
+/**
+ * `openai`: OpenAI and every OpenAI-compatible server (DeepSeek, vLLM, Ollama…). Offers a raw
+ * pass-through so the gateway forwards bytes untouched; chat/streamChat parse for the cases
+ * where the gateway must change the response (response transforms, internal calls).
+ */
+import { readJson } from '../../common/http';
+import type { HttpResponse } from '../../common/http';
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionRequest,
+  Completion,
+  CompletionRequest,
+  EmbeddingRequest,
+  EmbeddingResponse,
+  Model,
+} from '../../common/openai.types';
+import { parseJsonEvents } from '../../common/sse/json-events';
+import type {
+  AdapterDefinition,
+  AdapterDeps,
+  CallContext,
+  PassthroughRequest,
+  ProviderAdapter,
+  ProviderCapabilities,
+  ProviderSettings,
+} from '../adapter.interface';
+import { openaiHeaders, openaiUrl } from './openai.request';
+import { upstreamErrorFrom } from '../../common/upstream-response';
+
+export class OpenAIAdapter implements ProviderAdapter {
+  readonly type: string = 'openai';
+  readonly capabilities: ProviderCapabilities = {
+    chat: true,
+    streaming: 'native',
+    completions: true,
+    embeddings: true,
+    tools: true,
+    vision: true,
+    listModels: true,
+    passthrough: true,
+    maxStop: 4,
+  };
+
+  constructor(
+    protected readonly settings: ProviderSettings,
+    protected readonly deps: AdapterDeps,
+  ) {}
+
+  protected url(path: string): string {
+    return openaiUrl(this.settings, path);
+  }
+
+  protected headers(ctx: CallContext): Record<string, string> {
+    return openaiHeaders(this.settings, ctx.apiKey);
+  }
+
+  /** Maps an OpenAI-API path to this upstream's URL (Azure overrides it). */
+  protected urlFor(path: string, _model: string | undefined): string {
+    return this.url(path);
+  }
+
+  async passthrough(req: PassthroughRequest, ctx: CallContext): Promise<HttpResponse> {
+    return this.deps.http.request({
+      url: this.urlFor(req.path, req.model),
+      method: 'POST',
+      headers: this.headers(ctx),
+      body: req.body,
+      signal: ctx.signal,
+    });
+  }
+
+  private async postJson(path: string, body: object, ctx: CallContext): Promise<HttpResponse> {
+    ctx.onUpstreamRequest?.(body);
+    const m = (body as { model?: unknown }).model;
+    const model = typeof m === 'string' ? m : undefined;
+    const res = await this.passthrough({ path, body: JSON.stringify(body), model }, ctx);
+    if (res.status >= 300) throw await upstreamErrorFrom(res, this.settings.id);
+    return res;
+  }
+
+  async chat(req: ChatCompletionRequest, ctx: CallContext): Promise<ChatCompletion> {
+    const res = await this.postJson('/chat/completions', { ...req, stream: false }, ctx);
+    return (await readJson(res)) as ChatCompletion;
+  }
+
+  async streamChat(req: ChatCompletionRequest, ctx: CallContext): Promise<AsyncIterable<ChatCompletionChunk>> {
+    const body = { ...req, stream: true, stream_options: { ...req.stream_options, include_usage: true } };
+    const res = await this.postJson('/chat/completions', body, ctx);
+    return mapEvents(parseJsonEvents<ChatCompletionChunk>(res.body));
+  }
+
+  async completions(req: CompletionRequest, ctx: CallContext): Promise<Completion> {
+    const res = await this.postJson('/completions', { ...req, stream: false }, ctx);
+    return (await readJson(res)) as Completion;
+  }
+
+  async embeddings(req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
+    const res = await this.postJson('/embeddings', req, ctx);
+    return (await readJson(res)) as EmbeddingResponse;
+  }
+
+  async listModels(ctx: CallContext): Promise<Model[]> {
+    const res = await this.deps.http.request({
+      url: this.url('/models'),
+      method: 'GET',
+      headers: this.headers(ctx),
+      signal: ctx.signal,
+    });
+    if (res.status >= 300) throw await upstreamErrorFrom(res, this.settings.id);
+    const body = (await readJson(res)) as { data?: Model[] };
+    return Array.isArray(body.data) ? body.data : [];
+  }
+}
+
+async function* mapEvents(events: AsyncIterable<{ data: ChatCompletionChunk }>): AsyncGenerator<ChatCompletionChunk> {
+  for await (const e of events) yield e.data;
+}
+
+export const openaiAdapter: AdapterDefinition = {
+  type: 'openai',
+  create: (settings, deps) => new OpenAIAdapter(settings, deps),
+};
