@@ -10,7 +10,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyInstance } from 'fastify';
 import { AppModule } from './app.module';
 import { GatewayError } from './common/errors';
-import { OpenAIExceptionFilter, toErrorResponse } from './common/openai-exception.filter';
+import { OpenAIExceptionFilter } from './common/openai-exception.filter';
 import { loadConfig } from './config/config.loader';
 import { ConfigService } from './config/config.service';
 import { loadEnv, type Env } from './config/env';
@@ -52,11 +52,14 @@ export async function createApp(options: AppOptions = {}): Promise<{ app: NestFa
   const env = loadEnv(options.env ?? process.env);
   const logger = options.logger ?? createLogger(env.LOG_LEVEL);
   const configPath = resolve(env.GATEWAY_CONFIG);
-  const loaded = loadConfig(configPath, { env: options.env ?? process.env, registry: builtinRegistry() });
-  const config = new ConfigService(loaded, configPath, logger);
+  const processEnv = options.env ?? process.env;
+  const registry = builtinRegistry();
+  const load = (): ReturnType<typeof loadConfig> => loadConfig(configPath, { env: processEnv, registry });
+  const config = new ConfigService(load(), logger, load);
+  const loaded = config.current;
   const bodyLimit = Math.round(loaded.config.server.body_limit_mb * 1024 * 1024);
 
-  const adapter = new FastifyAdapter({ bodyLimit, logger: false, trustProxy: false, maxParamLength: 500 });
+  const adapter = new FastifyAdapter({ bodyLimit, logger: false, trustProxy: false, routerOptions: { maxParamLength: 500 } });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register({ env, logger, config }), adapter, {
     bodyParser: false,
     logger: false,
@@ -66,11 +69,6 @@ export async function createApp(options: AppOptions = {}): Promise<{ app: NestFa
   fastify.addHook('onRequest', (req, _reply, done) => {
     req.t0 = performance.now();
     done();
-  });
-  fastify.setErrorHandler((err, _req, reply) => {
-    const { status, body, headers } = toErrorResponse(err);
-    if (status >= 500) logger.error({ err }, 'request failed');
-    void reply.status(status).headers(headers).type('application/json').send(body);
   });
   app.useGlobalFilters(new OpenAIExceptionFilter((err) => logger.error({ err }, 'request failed')));
   app.enableShutdownHooks();

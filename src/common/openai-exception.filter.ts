@@ -14,7 +14,10 @@ export function toErrorResponse(err: unknown): { status: number; body: OpenAIErr
       if (Array.isArray(m)) message = m.map(String).join('; ');
       else if (typeof m === 'string') message = m;
     }
-    const code = status === 404 ? 'not_found' : null;
+    if (status === 413) message = 'Request body is larger than the limit.';
+    if (status === 415) message = 'Content-Type must be application/json.';
+    const code =
+      status === 404 ? 'not_found' : status === 413 ? 'request_too_large' : status === 415 ? 'unsupported_media_type' : null;
     return { status, body: { error: { message, type: typeForStatus(status), param: null, code } }, headers: {} };
   }
   const e = err as { statusCode?: unknown; code?: unknown; message?: unknown } | null;

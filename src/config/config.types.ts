@@ -55,7 +55,7 @@ export interface AlertRule {
 export interface GatewayConfig {
   server: { body_limit_mb: number };
   auth: { require_client_key: boolean };
-  traces: { store_bodies: boolean; retention_days: number; jsonl?: string };
+  traces: { enabled: boolean; store_bodies: boolean; retention_days: number; jsonl?: string };
   providers: Record<string, ProviderSettings>;
   plugins: string[];
   routes: RouteConfig[];

@@ -17,7 +17,7 @@ function config(routes: RouteConfig[], providers: string[]): GatewayConfig {
   return {
     server: { body_limit_mb: 20 },
     auth: { require_client_key: false },
-    traces: { store_bodies: true, retention_days: 30 },
+    traces: { enabled: true, store_bodies: true, retention_days: 30 },
     providers: Object.fromEntries(providers.map((p) => [p, provider(p)])),
     plugins: [],
     routes,

@@ -223,7 +223,13 @@ export class MockAdapter implements ProviderAdapter {
     const data = inputs.map((input, index) => {
       const text = typeof input === 'string' ? input : JSON.stringify(input);
       tokens += countTokens(text);
-      return { object: 'embedding' as const, index, embedding: vectorFor(text, dims) };
+      const vector = vectorFor(text, dims);
+      // The official SDKs ask for base64 (little-endian float32) and decode it themselves.
+      const embedding =
+        req.encoding_format === 'base64'
+          ? (Buffer.from(new Float32Array(vector).buffer).toString('base64') as unknown as number[])
+          : vector;
+      return { object: 'embedding' as const, index, embedding };
     });
     return { object: 'list', data, model: req.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
   }

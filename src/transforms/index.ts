@@ -1,0 +1,10 @@
+export { mergeTransforms, hasRequestTransforms, applyRequestTransforms } from './pipeline';
+export { prefixCompletion, createStreamPrefixer } from './response-prefix';
+export { ImageToTextService, hasImages, DEFAULT_IMAGE_PROMPT, type ImageCacheMetrics } from './image-to-text';
+export { mergeConsecutiveUser } from './merge-consecutive-user';
+export { dropEmptyMessages } from './drop-empty-messages';
+export { stripAssistantTags, stripTags } from './strip-assistant-tags';
+export { nonEmptyContent } from './non-empty-content';
+export { maxTokensCap } from './max-tokens-cap';
+export { mergeStop } from './stop-merge';
+export { applyDefaults, applyOverrides, dropParams } from './params';
