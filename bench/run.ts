@@ -7,6 +7,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createServer as createNetServer } from 'node:net';
 import { runLoad, type LoadResult } from './load';
 
 const ROOT = resolve(__dirname, '..');
@@ -23,22 +24,41 @@ function pin(core: number, pid: number): void {
   }
 }
 
-function start(name: string, args: string[], env: NodeJS.ProcessEnv, core: number): Promise<{ proc: ChildProcess; port: number }> {
+const children: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
+function freePort(): Promise<number> {
   return new Promise((resolvePromise, reject) => {
-    const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-    pin(core, proc.pid ?? 0);
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${name} did not start`)), 30_000);
-    proc.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /READY (\d+)/.exec(out) ?? /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolvePromise({ proc, port: Number(m[1]) });
-      }
+    const srv = createNetServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => resolvePromise(typeof a === 'object' && a ? a.port : 0));
     });
-    proc.on('exit', (code) => reject(new Error(`${name} exited with ${code}: ${out}`)));
   });
+}
+
+/** Starts a server process pinned to `core`; ready when its port answers. */
+async function start(name: string, args: string[], env: NodeJS.ProcessEnv, core: number, port: number): Promise<{ proc: ChildProcess; port: number }> {
+  const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(proc);
+  pin(core, proc.pid ?? 0);
+  let exited: number | null = null;
+  proc.on('exit', (code) => (exited = code ?? -1));
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (exited !== null) throw new Error(`${name} exited with ${exited}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/health`);
+      await res.arrayBuffer();
+      return { proc, port };
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`${name} did not start`);
 }
 
 function fmt(n: number | null, digits = 2): string {
@@ -48,9 +68,11 @@ function fmt(n: number | null, digits = 2): string {
 async function main(): Promise<void> {
   pin(0, process.pid);
   if (!existsSync(join(ROOT, 'dist/main.js'))) throw new Error('dist/main.js missing: run `npm run build` first');
-  const upstream = await start('upstream', [...TS_NODE, 'bench/upstream.ts', '0'], {}, 0);
+  const upPort = await freePort();
+  const upstream = await start('upstream', [...TS_NODE, 'bench/upstream.ts', String(upPort)], {}, 0, upPort);
   const upBase = `http://127.0.0.1:${upstream.port}`;
-  const floor = await start('floor', [...TS_NODE, 'bench/floor.ts', '0', upBase], {}, 1);
+  const floorPort = await freePort();
+  const floor = await start('floor', [...TS_NODE, 'bench/floor.ts', String(floorPort), upBase], {}, 1, floorPort);
   const dir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
   const configPath = join(dir, 'gateway.yaml');
   writeFileSync(
@@ -65,11 +87,13 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
+  const gwPort = await freePort();
   const gateway = await start(
     'gateway',
     ['dist/main.js'],
-    { PORT: '0', HOST: '127.0.0.1', GATEWAY_CONFIG: configPath, DATABASE_URL: `sqlite:${join(dir, 'gw.db')}`, LOG_LEVEL: 'warn', GATEWAY_MASTER_KEY: 'bench-master-key', TRACES_ENABLED: 'false' },
+    { PORT: String(gwPort), HOST: '127.0.0.1', GATEWAY_CONFIG: configPath, DATABASE_URL: `sqlite:${join(dir, 'gw.db')}`, LOG_LEVEL: 'warn', GATEWAY_MASTER_KEY: 'bench-master-key', TRACES_ENABLED: 'false' },
     1,
+    gwPort,
   );
   const targets = {
     floor: `http://127.0.0.1:${floor.port}/v1/chat/completions`,
@@ -80,6 +104,12 @@ async function main(): Promise<void> {
     'non-stream': JSON.stringify({ model: 'bench-model', messages }),
     stream: JSON.stringify({ model: 'bench-model', messages, stream: true }),
   };
+
+  // Warm-up: let both proxies' JIT settle before anything is measured.
+  const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 4000);
+  for (const body of Object.values(bodies)) {
+    for (const who of ['floor', 'gateway'] as const) await runLoad(targets[who], body, 10, WARMUP_MS / 2);
+  }
 
   const rows: string[][] = [];
   for (const [mode, body] of Object.entries(bodies)) {
@@ -123,6 +153,7 @@ async function main(): Promise<void> {
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const r of rows) console.log(line(r));
   for (const p of [upstream.proc, floor.proc, gateway.proc]) p.kill('SIGTERM');
+  process.exit(0);
 }
 
 main().catch((err: unknown) => {

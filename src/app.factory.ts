@@ -3,6 +3,7 @@
  * which start it on port 0.
  */
 import './common/fastify-augment';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { NestFactory } from '@nestjs/core';
@@ -16,6 +17,8 @@ import { ConfigService } from './config/config.service';
 import { loadEnv, type Env } from './config/env';
 import { createLogger, type Logger } from './observability/logger';
 import { builtinRegistry } from './providers/builtin';
+import { createFastPath } from './gateway/fast-path';
+import { GatewayService } from './gateway/gateway.service';
 
 export interface AppOptions {
   /** Environment variables (defaults to process.env, with `.env` applied). */
@@ -59,7 +62,22 @@ export async function createApp(options: AppOptions = {}): Promise<{ app: NestFa
   const loaded = config.current;
   const bodyLimit = Math.round(loaded.config.server.body_limit_mb * 1024 * 1024);
 
-  const adapter = new FastifyAdapter({ bodyLimit, logger: false, trustProxy: false, routerOptions: { maxParamLength: 500 } });
+  let gateway: GatewayService | null = null;
+  const fast = createFastPath(
+    () => gateway,
+    () => Math.round(config.current.config.server.body_limit_mb * 1024 * 1024),
+  );
+  const adapter = new FastifyAdapter({
+    bodyLimit,
+    logger: false,
+    trustProxy: false,
+    routerOptions: { maxParamLength: 500 },
+    // /v1 call routes are taken on raw node:http before Fastify sees them (gateway/fast-path.ts).
+    serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
+      createServer((req, res) => {
+        if (!fast(req, res)) handler(req, res);
+      }),
+  });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register({ env, logger, config }), adapter, {
     bodyParser: false,
     logger: false,
@@ -72,6 +90,8 @@ export async function createApp(options: AppOptions = {}): Promise<{ app: NestFa
   });
   app.useGlobalFilters(new OpenAIExceptionFilter((err) => logger.error({ err }, 'request failed')));
   app.enableShutdownHooks();
+  await app.init();
+  gateway = app.get(GatewayService);
   if (options.watchConfig !== false) config.watch();
   return { app, env, config, logger };
 }

@@ -4,6 +4,7 @@
  */
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
+import type { UpstreamAbort } from './abort';
 import { UpstreamError } from './errors';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -13,7 +14,7 @@ export interface HttpRequest {
   method?: HttpMethod;
   headers?: Record<string, string>;
   body?: string | Buffer;
-  signal?: AbortSignal;
+  signal?: AbortSignal | UpstreamAbort;
 }
 
 export interface HttpResponse {
@@ -28,6 +29,8 @@ export interface HttpClient {
 
 export class UpstreamHttp implements HttpClient {
   private readonly pools = new Map<string, Pool>();
+  /** Parsed upstream URLs: a provider calls the same few URLs over and over. */
+  private readonly urls = new Map<string, { origin: string; path: string }>();
 
   constructor(private readonly options: Pool.Options = {}) {}
 
@@ -48,15 +51,20 @@ export class UpstreamHttp implements HttpClient {
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
-    let url: URL;
-    try {
-      url = new URL(req.url);
-    } catch {
-      throw new UpstreamError(null, `invalid upstream URL`, null, 'connection');
+    let url = this.urls.get(req.url);
+    if (!url) {
+      try {
+        const u = new URL(req.url);
+        url = { origin: u.origin, path: u.pathname + u.search };
+      } catch {
+        throw new UpstreamError(null, `invalid upstream URL`, null, 'connection');
+      }
+      if (this.urls.size > 10_000) this.urls.clear();
+      this.urls.set(req.url, url);
     }
     try {
       const res = await this.pool(url.origin).request({
-        path: url.pathname + url.search,
+        path: url.path,
         method: req.method ?? 'POST',
         headers: req.headers ?? {},
         body: req.body ?? null,
@@ -64,7 +72,7 @@ export class UpstreamHttp implements HttpClient {
       });
       return { status: res.statusCode, headers: res.headers, body: res.body };
     } catch (err) {
-      if (req.signal?.aborted) throw req.signal.reason ?? err;
+      if (req.signal?.aborted) throw (req.signal.reason as Error | undefined) ?? err;
       const code = (err as { code?: string }).code ?? 'ECONNERROR';
       throw new UpstreamError(null, `upstream connection failed (${code})`, null, 'connection');
     }

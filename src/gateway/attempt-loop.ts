@@ -4,6 +4,7 @@
  * attempt recorded; 3-strike cooldown; `timeout_ms` bounds the wait for the first byte.
  */
 import { performance } from 'node:perf_hooks';
+import { UpstreamAbort } from '../common/abort';
 import { GatewayError, UpstreamError } from '../common/errors';
 import type { LoadedConfig } from '../config/config.loader';
 import type { CallContext, ProviderAdapter } from '../providers/adapter.interface';
@@ -96,7 +97,7 @@ export class AttemptLoop {
     forwardToken: string | null,
     send: (ctx: CallContext) => Promise<T>,
   ): Promise<{ ok: true; value: T } | { ok: false; error: UpstreamError }> {
-    const controller = new AbortController();
+    const controller = new UpstreamAbort();
     state.controller = controller;
     const timeoutMs = target.provider.timeout_ms;
     let timedOut = false;
@@ -106,7 +107,10 @@ export class AttemptLoop {
     }, timeoutMs);
     const apiKey = target.provider.api_key || forwardToken || undefined;
     const ctx: CallContext = {
-      signal: controller.signal,
+      get signal() {
+        return controller.signal;
+      },
+      abort: controller,
       requestId: state.id,
       ...(apiKey ? { apiKey } : {}),
       ...(state.keyId ? { keyId: state.keyId } : {}),

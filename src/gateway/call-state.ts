@@ -1,6 +1,7 @@
 /** Everything the gateway learns about one /v1 call while it runs; becomes the CallRecord. */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import type { UpstreamAbort } from '../common/abort';
 import type { TraceUsage } from '../common/openai.types';
 import type { AttemptRecord, CallRecord, CallStatus, RecordedResponse } from './call-record';
 
@@ -31,7 +32,7 @@ export class CallState {
   usage: TraceUsage | null = null;
   cancelled = false;
   /** The running attempt's controller: aborted on timeout or client disconnect. */
-  controller: AbortController | null = null;
+  controller: UpstreamAbort | null = null;
 
   constructor(
     readonly endpoint: string,

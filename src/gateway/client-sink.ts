@@ -19,7 +19,13 @@ export interface ClientSink {
 
 export class HttpSink implements ClientSink {
   private closed = false;
+  private corked = false;
   private closeCb: (() => void) | null = null;
+  /** Writes made in one tick leave in one syscall. */
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.res.uncork();
+  };
 
   constructor(private readonly res: ServerResponse) {
     res.once('close', () => {
@@ -44,6 +50,11 @@ export class HttpSink implements ClientSink {
 
   write(chunk: Buffer | string): Promise<void> | void {
     if (this.closed) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.res.cork();
+      process.nextTick(this.uncork);
+    }
     if (!this.res.write(chunk)) return once(this.res, 'drain').then(() => undefined);
   }
 

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ChatCompletionChunk } from '../common/openai.types';
 import { SSE_DONE } from '../common/sse/encode';
-import { SseEventSplitter, stripUsageForClient } from '../common/sse/event-splitter';
+import { isUsageOnlyEvent, SseEventSplitter } from '../common/sse/event-splitter';
 import type { CallState } from './call-state';
 import type { ClientSink } from './client-sink';
 
@@ -36,7 +36,9 @@ function sseHeaders(state: CallState): Record<string, string> {
 
 export function rawJsonDelivery(state: CallState, bytes: Buffer): Delivery {
   return async (sink) => {
-    sink.writeHead(200, jsonHeaders(state));
+    const headers = jsonHeaders(state);
+    headers['content-length'] = String(bytes.length);
+    sink.writeHead(200, headers);
     sink.end(bytes);
     state.response = { kind: 'raw-json', bytes };
   };
@@ -44,15 +46,22 @@ export function rawJsonDelivery(state: CallState, bytes: Buffer): Delivery {
 
 export function jsonDelivery(state: CallState, body: unknown): Delivery {
   return async (sink) => {
-    sink.writeHead(200, jsonHeaders(state));
-    sink.end(JSON.stringify(body));
+    const text = JSON.stringify(body);
+    const headers = jsonHeaders(state);
+    headers['content-length'] = String(Buffer.byteLength(text));
+    sink.writeHead(200, headers);
+    sink.end(text);
     state.response = { kind: 'json', body };
   };
 }
 
 type Step<T> = IteratorResult<T, unknown>;
 
-/** Forwards an OpenAI SSE body untouched; `first` is the chunk that ended the timeout. */
+/**
+ * Forwards an OpenAI SSE body untouched; `first` is the chunk that ended the timeout. When the
+ * gateway asked for usage on the client's behalf, complete events are cut out of the bytes and
+ * only the usage-only event is held back; the events of one upstream read go out in one write.
+ */
 export function rawSseDelivery(state: CallState, first: Step<Buffer>, rest: AsyncIterator<Buffer>): Delivery {
   return async (sink) => {
     sink.writeHead(200, sseHeaders(state));
@@ -63,22 +72,26 @@ export function rawSseDelivery(state: CallState, first: Step<Buffer>, rest: Asyn
     for (let step = first; step.done !== true; step = await rest.next()) {
       const buf = step.value;
       chunks.push(buf);
-      if (!splitter) {
-        await sink.write(buf);
-        continue;
-      }
-      for (const event of splitter.push(buf)) {
-        const out = stripUsageForClient(event);
-        if (out) await sink.write(out);
-      }
+      if (!splitter) await sink.write(buf);
+      else await writeEvents(sink, splitter.push(buf));
     }
     const tail = splitter?.flush();
-    if (tail) {
-      const out = stripUsageForClient(tail);
-      if (out) await sink.write(out);
-    }
+    if (tail) await writeEvents(sink, [tail]);
     sink.end();
   };
+}
+
+/** Writes consecutive events (views of one buffer) as one slice unless one must be dropped. */
+function writeEvents(sink: ClientSink, events: Buffer[]): Promise<void> | void {
+  if (events.length === 0) return;
+  if (!events.some(isUsageOnlyEvent)) {
+    const a = events[0] as Buffer;
+    const z = events[events.length - 1] as Buffer;
+    const contiguous = a.buffer === z.buffer && z.byteOffset >= a.byteOffset;
+    return sink.write(contiguous ? Buffer.from(a.buffer, a.byteOffset, z.byteOffset + z.length - a.byteOffset) : Buffer.concat(events));
+  }
+  const kept = events.filter((e) => !isUsageOnlyEvent(e));
+  if (kept.length > 0) return sink.write(Buffer.concat(kept));
 }
 
 /** Serializes adapter chunks; drops usage the client did not ask for; applies a chunk map. */
@@ -110,13 +123,16 @@ export function chunkDelivery(
   };
 }
 
-/** Collects an undici body into one Buffer. */
-export async function collect(body: AsyncIterable<Buffer>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const part of body) {
-    parts.push(part);
-    size += part.length;
-  }
-  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size);
+/** Collects a body stream into one Buffer (events, not async iteration: fewer allocations). */
+export function collect(body: NodeJS.ReadableStream): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    body.on('data', (part: Buffer) => {
+      parts.push(part);
+      size += part.length;
+    });
+    body.once('end', () => resolve(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size)));
+    body.once('error', reject);
+  });
 }

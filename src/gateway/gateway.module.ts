@@ -11,7 +11,6 @@ import { ImageToTextService } from '../transforms';
 import { AdapterPool } from './adapter-pool';
 import { AttemptLoop } from './attempt-loop';
 import { CALL_RECORDER, type CallRecorder } from './call-record';
-import { GatewayController } from './gateway.controller';
 import { GATEWAY_ACCESS } from './gateway.tokens';
 import { GatewayService } from './gateway.service';
 import { InternalCaller } from './internal-call';
@@ -21,7 +20,7 @@ import { NoopRecorder } from './noop-recorder';
 
 
 @Module({
-  controllers: [GatewayController, ModelsController],
+  controllers: [ModelsController],
   providers: [
     { provide: UPSTREAM_HTTP, useFactory: () => new UpstreamHttp() },
     { provide: AdapterPool, useFactory: (http: UpstreamHttp) => new AdapterPool(http), inject: [UPSTREAM_HTTP] },

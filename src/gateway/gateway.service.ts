@@ -170,7 +170,7 @@ export class GatewayService {
         ctx,
       );
       if (res.status >= 300) throw await upstreamErrorFrom(res, target.provider.id);
-      if (!state.stream) return rawJsonDelivery(state, await collect(res.body as AsyncIterable<Buffer>));
+      if (!state.stream) return rawJsonDelivery(state, await collect(res.body));
       const it = (res.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
       const first = await it.next();
       return rawSseDelivery(state, first, it);
@@ -205,7 +205,7 @@ export class GatewayService {
         ctx,
       );
       if (res.status >= 300) throw await upstreamErrorFrom(res, target.provider.id);
-      if (!state.stream) return rawJsonDelivery(state, await collect(res.body as AsyncIterable<Buffer>));
+      if (!state.stream) return rawJsonDelivery(state, await collect(res.body));
       const it = (res.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
       return rawSseDelivery(state, await it.next(), it);
     }
@@ -236,7 +236,7 @@ export class GatewayService {
         ctx,
       );
       if (res.status >= 300) throw await upstreamErrorFrom(res, target.provider.id);
-      return rawJsonDelivery(state, await collect(res.body as AsyncIterable<Buffer>));
+      return rawJsonDelivery(state, await collect(res.body));
     }
     if (!adapter.embeddings) {
       throw GatewayError.badRequest(`Provider \`${target.provider.id}\` does not support /v1/embeddings.`, 'model');

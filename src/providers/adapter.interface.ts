@@ -4,6 +4,7 @@
  * responses, stream events, usage, finish reasons and errors back to OpenAI format.
  * Adapters never see the Fastify request and import nothing but `common/`.
  */
+import type { UpstreamAbort } from '../common/abort';
 import type { HttpClient, HttpResponse } from '../common/http';
 import type {
   ChatCompletion,
@@ -48,6 +49,8 @@ export interface ProviderSettings {
 export interface CallContext {
   /** Aborted on timeout and when the client disconnects. */
   signal: AbortSignal;
+  /** The same cancellation as an undici-compatible EventEmitter (cheaper than `signal`). */
+  abort?: UpstreamAbort;
   requestId: string;
   /** The upstream credential: the provider's `api_key`, or the caller's forwarded bearer token. */
   apiKey?: string;

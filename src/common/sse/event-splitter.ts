@@ -6,11 +6,14 @@ const LF = 0x0a;
 const CR = 0x0d;
 
 /**
- * Index just past the blank line that ends the event starting at `from`, or -1 when the buffer
- * holds no complete event. Line endings: LF, CRLF or a lone CR (a CR at the very end waits for
- * the next byte, which may be its LF).
+ * Index just past the blank line that ends the first event at or after `from`, or -1. The
+ * common `\n\n` is found with a native search; CR line endings (CRLF, lone CR) take a byte scan
+ * only when the buffer holds a CR at all.
  */
 function eventEnd(buf: Buffer, from: number): number {
+  const lf = buf.indexOf('\n\n', from);
+  const firstCr = buf.indexOf(CR, from);
+  if (firstCr < 0 || (lf >= 0 && lf < firstCr)) return lf < 0 ? -1 : lf + 2;
   let lineStart = from;
   for (let i = from; i < buf.length; i++) {
     const c = buf[i];
@@ -53,20 +56,12 @@ export class SseEventSplitter {
 }
 
 const EMPTY_CHOICES = Buffer.from('"choices":[]');
-const USAGE_NULL_COMMA = ',"usage":null';
-const USAGE_NULL_LEAD = '"usage":null,';
+const USAGE_OBJECT = Buffer.from('"usage":{');
 
 /**
- * For a client that did not ask for `stream_options.include_usage` (the gateway asked on its
- * behalf): drops the usage-only chunk and removes `"usage":null` members; other events are
- * returned as the same Buffer.
+ * True for the usage-only chunk (`"choices":[]` with a `usage` object) that the gateway asked
+ * for on behalf of a client that did not (`stream_options.include_usage`).
  */
-export function stripUsageForClient(event: Buffer): Buffer | null {
-  if (event.includes(EMPTY_CHOICES) && event.includes('"usage":{')) return null;
-  if (!event.includes('"usage":null')) return event;
-  const text = event.toString('utf8');
-  const edited = text.includes(USAGE_NULL_COMMA)
-    ? text.split(USAGE_NULL_COMMA).join('')
-    : text.split(USAGE_NULL_LEAD).join('');
-  return Buffer.from(edited, 'utf8');
+export function isUsageOnlyEvent(event: Buffer): boolean {
+  return event.includes(EMPTY_CHOICES) && event.includes(USAGE_OBJECT);
 }

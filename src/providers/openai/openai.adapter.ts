@@ -66,7 +66,7 @@ export class OpenAIAdapter implements ProviderAdapter {
       method: 'POST',
       headers: this.headers(ctx),
       body: req.body,
-      signal: ctx.signal,
+      signal: ctx.abort ?? ctx.signal,
     });
   }
 

@@ -1,0 +1,78 @@
+/**
+ * The /v1 call routes on raw node:http, ahead of Fastify and Nest: the request goes from the
+ * socket to the gateway service with one body read and one JSON.parse, and nothing else.
+ * Every other route (admin, traces API, UI, health, models) is served by Nest on Fastify.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { GatewayError, type OpenAIErrorBody } from '../common/errors';
+import { HttpSink } from './client-sink';
+import type { GatewayService } from './gateway.service';
+import type { Endpoint } from './request-checks';
+
+const ENDPOINTS = new Set<string>(['/v1/chat/completions', '/v1/completions', '/v1/embeddings']);
+
+export type FastHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+function sendError(res: ServerResponse, err: GatewayError): void {
+  const body: OpenAIErrorBody = err.toBody();
+  res.writeHead(err.status, { 'content-type': 'application/json', 'x-gateway-overhead-ms': '0.000' });
+  res.end(JSON.stringify(body));
+}
+
+/** Returns a handler that takes the /v1 call routes and returns false for anything else. */
+export function createFastPath(gateway: () => GatewayService | null, bodyLimitBytes: () => number): FastHandler {
+  return (req, res) => {
+    if (req.method !== 'POST') return false;
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (!ENDPOINTS.has(path)) return false;
+    const service = gateway();
+    if (!service) return false;
+    const t0 = performance.now();
+    const limit = bodyLimitBytes();
+    const declared = Number(req.headers['content-length']);
+    if (declared > limit) {
+      req.resume();
+      res.setHeader('connection', 'close');
+      sendError(res, new GatewayError(413, 'Request body is larger than the limit.', 'invalid_request_error', 'request_too_large'));
+      return true;
+    }
+    const parts: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (c: Buffer) => {
+      if (failed) return;
+      size += c.length;
+      if (size > limit) {
+        failed = true;
+        res.setHeader('connection', 'close');
+        sendError(res, new GatewayError(413, 'Request body is larger than the limit.', 'invalid_request_error', 'request_too_large'));
+        req.resume();
+        return;
+      }
+      parts.push(c);
+    });
+    req.on('error', () => {
+      failed = true;
+    });
+    req.on('end', () => {
+      if (failed) return;
+      const text = (parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size)).toString('utf8');
+      let body: unknown;
+      try {
+        body = text.length === 0 ? undefined : JSON.parse(text);
+      } catch {
+        sendError(res, GatewayError.badRequest('We could not parse the JSON body of your request.', null, 'invalid_json'));
+        return;
+      }
+      if (body === undefined) {
+        sendError(res, GatewayError.badRequest('The request body is empty; a JSON object is expected.'));
+        return;
+      }
+      void service.handle({ endpoint: path as Endpoint, body, headers: req.headers, t0, sink: new HttpSink(res) });
+    });
+    return true;
+  };
+}
