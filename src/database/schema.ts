@@ -1,0 +1,6 @@
+/** Every entity and migration of the gateway's database. */
+import { ClientKeyEntity } from '../auth/client-key.entity';
+import { CreateClientKeys1795347600000 } from '../auth/create-client-keys.migration';
+
+export const ENTITIES = [ClientKeyEntity];
+export const MIGRATIONS = [CreateClientKeys1795347600000];
