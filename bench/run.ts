@@ -41,15 +41,25 @@ function freePort(): Promise<number> {
 }
 
 /** Starts a server process pinned to `core`; ready when its port answers. */
-async function start(name: string, args: string[], env: NodeJS.ProcessEnv, core: number, port: number): Promise<{ proc: ChildProcess; port: number }> {
-  const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+async function start(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  core: number,
+  port: number,
+): Promise<{ proc: ChildProcess; port: number }> {
+  const proc = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   children.push(proc);
   pin(core, proc.pid ?? 0);
-  let exited: number | null = null;
-  proc.on('exit', (code) => (exited = code ?? -1));
+  const state = { exited: null as number | null };
+  proc.on('exit', (code) => (state.exited = code ?? -1));
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if (exited !== null) throw new Error(`${name} exited with ${exited}`);
+    if (state.exited !== null) throw new Error(`${name} exited with ${String(state.exited)}`);
     try {
       const res = await fetch(`http://127.0.0.1:${port}/health`);
       await res.arrayBuffer();
@@ -67,12 +77,19 @@ function fmt(n: number | null, digits = 2): string {
 
 async function main(): Promise<void> {
   pin(0, process.pid);
-  if (!existsSync(join(ROOT, 'dist/main.js'))) throw new Error('dist/main.js missing: run `npm run build` first');
+  if (!existsSync(join(ROOT, 'dist/main.js')))
+    throw new Error('dist/main.js missing: run `npm run build` first');
   const upPort = await freePort();
   const upstream = await start('upstream', [...TS_NODE, 'bench/upstream.ts', String(upPort)], {}, 0, upPort);
   const upBase = `http://127.0.0.1:${upstream.port}`;
   const floorPort = await freePort();
-  const floor = await start('floor', [...TS_NODE, 'bench/floor.ts', String(floorPort), upBase], {}, 1, floorPort);
+  const floor = await start(
+    'floor',
+    [...TS_NODE, 'bench/floor.ts', String(floorPort), upBase],
+    {},
+    1,
+    floorPort,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
   const configPath = join(dir, 'gateway.yaml');
   writeFileSync(
@@ -91,7 +108,15 @@ async function main(): Promise<void> {
   const gateway = await start(
     'gateway',
     ['dist/main.js'],
-    { PORT: String(gwPort), HOST: '127.0.0.1', GATEWAY_CONFIG: configPath, DATABASE_URL: `sqlite:${join(dir, 'gw.db')}`, LOG_LEVEL: 'warn', GATEWAY_MASTER_KEY: 'bench-master-key', TRACES_ENABLED: 'false' },
+    {
+      PORT: String(gwPort),
+      HOST: '127.0.0.1',
+      GATEWAY_CONFIG: configPath,
+      DATABASE_URL: `sqlite:${join(dir, 'gw.db')}`,
+      LOG_LEVEL: 'warn',
+      GATEWAY_MASTER_KEY: 'bench-master-key',
+      TRACES_ENABLED: 'false',
+    },
     1,
     gwPort,
   );
@@ -116,7 +141,8 @@ async function main(): Promise<void> {
     for (const c of CONCURRENCIES) {
       const acc: Record<'floor' | 'gateway', LoadResult[]> = { floor: [], gateway: [] };
       for (let r = 0; r < ROUNDS; r++) {
-        for (const who of ['floor', 'gateway'] as const) acc[who].push(await runLoad(targets[who], body, c, DURATION_MS));
+        for (const who of ['floor', 'gateway'] as const)
+          acc[who].push(await runLoad(targets[who], body, c, DURATION_MS));
       }
       const avg = (list: LoadResult[], k: keyof LoadResult): number | null => {
         const vals = list.map((x) => x[k]).filter((v): v is number => typeof v === 'number');
@@ -145,10 +171,29 @@ async function main(): Promise<void> {
       ]);
     }
   }
-  const header = ['mode', 'conc', 'floor rps', 'gw rps', 'gw/floor', 'floor p50', 'gw p50', 'added p50', 'floor p99', 'gw p99', 'floor ttfb', 'gw ttfb', 'gw ovh p50', 'gw ovh p99', 'errors'];
+  const header = [
+    'mode',
+    'conc',
+    'floor rps',
+    'gw rps',
+    'gw/floor',
+    'floor p50',
+    'gw p50',
+    'added p50',
+    'floor p99',
+    'gw p99',
+    'floor ttfb',
+    'gw ttfb',
+    'gw ovh p50',
+    'gw ovh p99',
+    'errors',
+  ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padStart(widths[i] ?? 0)).join(' | ')} |`;
-  console.log(`\nGateway vs platform floor (ms; ${ROUNDS} interleaved rounds of ${DURATION_MS} ms each; proxy pinned to one core)\n`);
+  const line = (cells: string[]): string =>
+    `| ${cells.map((c, i) => c.padStart(widths[i] ?? 0)).join(' | ')} |`;
+  console.log(
+    `\nGateway vs platform floor (ms; ${ROUNDS} interleaved rounds of ${DURATION_MS} ms each; proxy pinned to one core)\n`,
+  );
   console.log(line(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const r of rows) console.log(line(r));

@@ -13,7 +13,11 @@ const reply = JSON.stringify({
   choices: [
     {
       index: 0,
-      message: { role: 'assistant', content: 'The quick brown fox jumps over the lazy dog. '.repeat(8), refusal: null },
+      message: {
+        role: 'assistant',
+        content: 'The quick brown fox jumps over the lazy dog. '.repeat(8),
+        refusal: null,
+      },
       finish_reason: 'stop',
       logprobs: null,
     },

@@ -46,12 +46,17 @@ function jsonParser(fastify: FastifyInstance): void {
     try {
       done(null, JSON.parse(text));
     } catch {
-      done(GatewayError.badRequest('We could not parse the JSON body of your request.', null, 'invalid_json'), undefined);
+      done(
+        GatewayError.badRequest('We could not parse the JSON body of your request.', null, 'invalid_json'),
+        undefined,
+      );
     }
   });
 }
 
-export async function createApp(options: AppOptions = {}): Promise<{ app: NestFastifyApplication; env: Env; config: ConfigService; logger: Logger }> {
+export async function createApp(
+  options: AppOptions = {},
+): Promise<{ app: NestFastifyApplication; env: Env; config: ConfigService; logger: Logger }> {
   const env = loadEnv(options.env ?? process.env);
   const logger = options.logger ?? createLogger(env.LOG_LEVEL);
   const configPath = resolve(env.GATEWAY_CONFIG);
@@ -78,10 +83,14 @@ export async function createApp(options: AppOptions = {}): Promise<{ app: NestFa
         if (!fast(req, res)) handler(req, res);
       }),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register({ env, logger, config }), adapter, {
-    bodyParser: false,
-    logger: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register({ env, logger, config }),
+    adapter,
+    {
+      bodyParser: false,
+      logger: false,
+    },
+  );
   const fastify = app.getHttpAdapter().getInstance();
   jsonParser(fastify);
   fastify.addHook('onRequest', (req, _reply, done) => {
@@ -96,7 +105,9 @@ export async function createApp(options: AppOptions = {}): Promise<{ app: NestFa
   return { app, env, config, logger };
 }
 
-export async function startApp(options: AppOptions & { port?: number; host?: string } = {}): Promise<RunningApp> {
+export async function startApp(
+  options: AppOptions & { port?: number; host?: string } = {},
+): Promise<RunningApp> {
   const { app, env, config, logger } = await createApp(options);
   const port = options.port ?? env.PORT;
   const host = options.host ?? env.HOST;

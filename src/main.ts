@@ -12,7 +12,9 @@ async function main(): Promise<void> {
       process.stderr.write(`Invalid configuration:\n${(err as Error).message}\n`);
       process.exit(1);
     }
-    process.stderr.write(`Failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `Failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exit(1);
   }
 }

@@ -18,7 +18,10 @@ export interface AccessGrant {
 export interface AccessControl {
   /** Throws a GatewayError (401/403/429) when the call is refused. */
   admit(req: AccessRequest): Promise<AccessGrant> | AccessGrant;
-  settle(keyId: string, usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number }): void;
+  settle(
+    keyId: string,
+    usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number },
+  ): void;
 }
 
 export const ACCESS_CONTROL = Symbol('ACCESS_CONTROL');

@@ -59,7 +59,7 @@ export class UpstreamError extends Error {
 /** Build an OpenAI-shaped error body from anything an upstream returned. */
 export function toOpenAIErrorBody(status: number, raw: unknown, fallbackMessage: string): OpenAIErrorBody {
   if (raw && typeof raw === 'object' && 'error' in raw) {
-    const e = (raw as { error: unknown }).error;
+    const e = raw.error;
     if (e && typeof e === 'object') {
       const o = e as Record<string, unknown>;
       const message = typeof o.message === 'string' ? o.message : fallbackMessage;
@@ -68,7 +68,8 @@ export function toOpenAIErrorBody(status: number, raw: unknown, fallbackMessage:
       const param = typeof o.param === 'string' ? o.param : null;
       return { error: { message, type, param, code } };
     }
-    if (typeof e === 'string') return { error: { message: e, type: typeForStatus(status), param: null, code: null } };
+    if (typeof e === 'string')
+      return { error: { message: e, type: typeForStatus(status), param: null, code: null } };
   }
   return { error: { message: fallbackMessage, type: typeForStatus(status), param: null, code: null } };
 }

@@ -28,7 +28,15 @@ interface ChoiceAcc {
 }
 
 function newChoice(): ChoiceAcc {
-  return { content: '', hasContent: false, reasoning: '', refusal: null, thinking: [], tools: new Map(), finish: null };
+  return {
+    content: '',
+    hasContent: false,
+    reasoning: '',
+    refusal: null,
+    thinking: [],
+    tools: new Map(),
+    finish: null,
+  };
 }
 
 export function reassembleChatStream(chunks: readonly ChatCompletionChunk[]): ChatCompletion {
@@ -107,7 +115,7 @@ export function reassembleChatStream(chunks: readonly ChatCompletionChunk[]): Ch
 
 /** Parses raw SSE bytes of an OpenAI stream into chunks; tolerant of a truncated end and junk lines. */
 export function chatChunksFromSse(buffers: readonly Buffer[]): ChatCompletionChunk[] {
-  const text = Buffer.concat(buffers as Buffer[]).toString('utf8');
+  const text = Buffer.concat(buffers).toString('utf8');
   const out: ChatCompletionChunk[] = [];
   let data: string[] = [];
   const flush = (): void => {
@@ -170,7 +178,9 @@ export function reassembleCompletionStream(chunks: readonly CompletionChunkLike[
     object: 'text_completion',
     created,
     model,
-    choices: [...texts.entries()].sort(([a], [b]) => a - b).map(([index, t]) => ({ index, text: t.text, finish_reason: t.finish, logprobs: null })),
+    choices: [...texts.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([index, t]) => ({ index, text: t.text, finish_reason: t.finish, logprobs: null })),
     ...(usage ? { usage } : {}),
   };
 }

@@ -72,7 +72,12 @@ function flatten(errors: ValidationError[], parent: string, out: string[]): void
   }
 }
 
-function validateDto<T extends object>(cls: new () => T, plain: unknown, path: string, strict: boolean): string[] {
+function validateDto<T extends object>(
+  cls: new () => T,
+  plain: unknown,
+  path: string,
+  strict: boolean,
+): string[] {
   const instance = plainToInstance(cls, plain);
   const errors = validateSync(instance as object, {
     whitelist: strict,
@@ -88,7 +93,16 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-const PROVIDER_KEYS = new Set(['type', 'base_url', 'api_key', 'headers', 'timeout_ms', 'api_version', 'discover_models', 'default_max_tokens']);
+const PROVIDER_KEYS = new Set([
+  'type',
+  'base_url',
+  'api_key',
+  'headers',
+  'timeout_ms',
+  'api_version',
+  'discover_models',
+  'default_max_tokens',
+]);
 
 function toProvider(id: string, raw: Record<string, unknown>): ProviderSettings {
   const options: Record<string, unknown> = {};
@@ -113,7 +127,9 @@ function toProvider(id: string, raw: Record<string, unknown>): ProviderSettings 
 function toMatch(raw: Record<string, unknown>, path: string, faults: string[]): RouteMatch | null {
   const kinds = ['exact', 'keyword', 'prefix', 'regex', 'any'].filter((k) => raw[k] !== undefined);
   if (kinds.length !== 1) {
-    faults.push(`${path}: needs exactly one of exact, keyword, prefix, regex, any (found ${kinds.length === 0 ? 'none' : kinds.join(', ')})`);
+    faults.push(
+      `${path}: needs exactly one of exact, keyword, prefix, regex, any (found ${kinds.length === 0 ? 'none' : kinds.join(', ')})`,
+    );
     return null;
   }
   const kind = kinds[0] as string;
@@ -123,7 +139,9 @@ function toMatch(raw: Record<string, unknown>, path: string, faults: string[]): 
     try {
       new RegExp(value);
     } catch (err) {
-      faults.push(`${path}.regex: invalid regular expression (${err instanceof Error ? err.message : String(err)})`);
+      faults.push(
+        `${path}.regex: invalid regular expression (${err instanceof Error ? err.message : String(err)})`,
+      );
       return null;
     }
     return { regex: value };
@@ -134,7 +152,7 @@ function toMatch(raw: Record<string, unknown>, path: string, faults: string[]): 
 }
 
 function toTransforms(raw: unknown): TransformsConfig | undefined {
-  return isRecord(raw) ? (raw as TransformsConfig) : undefined;
+  return isRecord(raw) ? raw : undefined;
 }
 
 function toTarget(raw: Record<string, unknown>): TargetConfig {
@@ -150,7 +168,10 @@ function toTarget(raw: Record<string, unknown>): TargetConfig {
 }
 
 /** Builds a GatewayConfig from an already-parsed document; throws ConfigError listing every fault. */
-export function buildConfig(doc: unknown, opts: { env: NodeJS.ProcessEnv; registry: AdapterRegistry; baseDir: string }): { config: GatewayConfig; registry: AdapterRegistry } {
+export function buildConfig(
+  doc: unknown,
+  opts: { env: NodeJS.ProcessEnv; registry: AdapterRegistry; baseDir: string },
+): { config: GatewayConfig; registry: AdapterRegistry } {
   if (doc === null || doc === undefined) doc = {};
   if (!isRecord(doc)) throw new ConfigError(['(root): the config file must hold a YAML mapping']);
   const data = substituteEnv(doc, opts.env) as Record<string, unknown>;
@@ -158,7 +179,9 @@ export function buildConfig(doc: unknown, opts: { env: NodeJS.ProcessEnv; regist
   const faults = validateDto(ConfigDto, data, '', true);
 
   const registry = opts.registry.clone();
-  const plugins = Array.isArray(data.plugins) ? data.plugins.filter((p): p is string => typeof p === 'string') : [];
+  const plugins = Array.isArray(data.plugins)
+    ? data.plugins.filter((p): p is string => typeof p === 'string')
+    : [];
   try {
     loadPlugins(plugins, opts.baseDir, registry);
   } catch (err) {
@@ -181,7 +204,9 @@ export function buildConfig(doc: unknown, opts: { env: NodeJS.ProcessEnv; regist
     const settings = toProvider(id, raw);
     const def = registry.get(settings.type);
     if (!def) {
-      faults.push(`${path}.type: unknown adapter type "${settings.type}" (known: ${registry.types().join(', ')})`);
+      faults.push(
+        `${path}.type: unknown adapter type "${settings.type}" (known: ${registry.types().join(', ')})`,
+      );
       continue;
     }
     for (const msg of def.validate?.(settings) ?? []) faults.push(`${path}: ${msg}`);
@@ -217,7 +242,10 @@ export function buildConfig(doc: unknown, opts: { env: NodeJS.ProcessEnv; regist
   const server = isRecord(data.server) ? data.server : {};
   const auth = isRecord(data.auth) ? data.auth : {};
   const traces = isRecord(data.traces) ? data.traces : {};
-  const jsonl = typeof traces.jsonl === 'string' && traces.jsonl !== '' ? traces.jsonl : opts.env.TRACE_JSONL || undefined;
+  const jsonl =
+    typeof traces.jsonl === 'string' && traces.jsonl !== ''
+      ? traces.jsonl
+      : opts.env.TRACE_JSONL || undefined;
   const config: GatewayConfig = {
     server: { body_limit_mb: typeof server.body_limit_mb === 'number' ? server.body_limit_mb : 20 },
     auth: { require_client_key: auth.require_client_key === true },
@@ -236,19 +264,30 @@ export function buildConfig(doc: unknown, opts: { env: NodeJS.ProcessEnv; regist
 }
 
 /** Reads and validates the config file. */
-export function loadConfig(path: string, opts: { env: NodeJS.ProcessEnv; registry: AdapterRegistry }): LoadedConfig {
+export function loadConfig(
+  path: string,
+  opts: { env: NodeJS.ProcessEnv; registry: AdapterRegistry },
+): LoadedConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError([`${path}: cannot read the config file (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
+    throw new ConfigError([
+      `${path}: cannot read the config file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    ]);
   }
   let doc: unknown;
   try {
     doc = parseYaml(text);
   } catch (err) {
-    throw new ConfigError([`${path}: invalid YAML (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`]);
+    throw new ConfigError([
+      `${path}: invalid YAML (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`,
+    ]);
   }
-  const { config, registry } = buildConfig(doc, { env: opts.env, registry: opts.registry, baseDir: dirname(path) });
+  const { config, registry } = buildConfig(doc, {
+    env: opts.env,
+    registry: opts.registry,
+    baseDir: dirname(path),
+  });
   return { config, registry, path, loadedAt: Date.now() };
 }

@@ -2,11 +2,7 @@
 import type { ProviderSettings } from '../providers/adapter.interface';
 
 export type RouteMatch =
-  | { exact: string }
-  | { keyword: string }
-  | { prefix: string }
-  | { regex: string }
-  | { any: true };
+  { exact: string } | { keyword: string } | { prefix: string } | { regex: string } | { any: true };
 
 export interface ImageToTextConfig {
   model: string;

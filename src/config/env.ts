@@ -22,9 +22,11 @@ function nonEmpty(v: string | undefined): string | undefined {
 
 /** Applies `.env` (without overriding) to `target`, then reads the typed values. */
 export function loadEnv(target: NodeJS.ProcessEnv = process.env, dotenvPath = resolve('.env')): Env {
-  if (existsSync(dotenvPath)) readDotenv({ path: dotenvPath, processEnv: target as Record<string, string>, override: false, quiet: true });
+  if (existsSync(dotenvPath))
+    readDotenv({ path: dotenvPath, processEnv: target, override: false, quiet: true });
   const port = Number(nonEmpty(target.PORT) ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT: "${target.PORT}" is not a port number`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT: "${target.PORT}" is not a port number`);
   const workers = Number(nonEmpty(target.WORKERS) ?? 1);
   return {
     PORT: port,

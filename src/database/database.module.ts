@@ -1,5 +1,12 @@
 /** The shared TypeORM DataSource (token DATA_SOURCE), migrated at start, closed last at shutdown. */
-import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  type DynamicModule,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { DATA_SOURCE } from '../common/tokens';
 import { createDataSource } from './data-source';

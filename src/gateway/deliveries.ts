@@ -88,7 +88,11 @@ function writeEvents(sink: ClientSink, events: Buffer[]): Promise<void> | void {
     const a = events[0] as Buffer;
     const z = events[events.length - 1] as Buffer;
     const contiguous = a.buffer === z.buffer && z.byteOffset >= a.byteOffset;
-    return sink.write(contiguous ? Buffer.from(a.buffer, a.byteOffset, z.byteOffset + z.length - a.byteOffset) : Buffer.concat(events));
+    return sink.write(
+      contiguous
+        ? Buffer.from(a.buffer, a.byteOffset, z.byteOffset + z.length - a.byteOffset)
+        : Buffer.concat(events),
+    );
   }
   const kept = events.filter((e) => !isUsageOnlyEvent(e));
   if (kept.length > 0) return sink.write(Buffer.concat(kept));

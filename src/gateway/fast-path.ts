@@ -21,7 +21,10 @@ function sendError(res: ServerResponse, err: GatewayError): void {
 }
 
 /** Returns a handler that takes the /v1 call routes and returns false for anything else. */
-export function createFastPath(gateway: () => GatewayService | null, bodyLimitBytes: () => number): FastHandler {
+export function createFastPath(
+  gateway: () => GatewayService | null,
+  bodyLimitBytes: () => number,
+): FastHandler {
   return (req, res) => {
     if (req.method !== 'POST') return false;
     const url = req.url ?? '';
@@ -36,7 +39,15 @@ export function createFastPath(gateway: () => GatewayService | null, bodyLimitBy
     if (declared > limit) {
       req.resume();
       res.setHeader('connection', 'close');
-      sendError(res, new GatewayError(413, 'Request body is larger than the limit.', 'invalid_request_error', 'request_too_large'));
+      sendError(
+        res,
+        new GatewayError(
+          413,
+          'Request body is larger than the limit.',
+          'invalid_request_error',
+          'request_too_large',
+        ),
+      );
       return true;
     }
     const parts: Buffer[] = [];
@@ -48,7 +59,15 @@ export function createFastPath(gateway: () => GatewayService | null, bodyLimitBy
       if (size > limit) {
         failed = true;
         res.setHeader('connection', 'close');
-        sendError(res, new GatewayError(413, 'Request body is larger than the limit.', 'invalid_request_error', 'request_too_large'));
+        sendError(
+          res,
+          new GatewayError(
+            413,
+            'Request body is larger than the limit.',
+            'invalid_request_error',
+            'request_too_large',
+          ),
+        );
         req.resume();
         return;
       }
@@ -64,14 +83,23 @@ export function createFastPath(gateway: () => GatewayService | null, bodyLimitBy
       try {
         body = text.length === 0 ? undefined : JSON.parse(text);
       } catch {
-        sendError(res, GatewayError.badRequest('We could not parse the JSON body of your request.', null, 'invalid_json'));
+        sendError(
+          res,
+          GatewayError.badRequest('We could not parse the JSON body of your request.', null, 'invalid_json'),
+        );
         return;
       }
       if (body === undefined) {
         sendError(res, GatewayError.badRequest('The request body is empty; a JSON object is expected.'));
         return;
       }
-      void service.handle({ endpoint: path as Endpoint, body, headers: req.headers, t0, sink: new HttpSink(res) });
+      void service.handle({
+        endpoint: path as Endpoint,
+        body,
+        headers: req.headers,
+        t0,
+        sink: new HttpSink(res),
+      });
     });
     return true;
   };

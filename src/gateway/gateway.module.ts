@@ -18,12 +18,15 @@ import { ModelsController } from './models.controller';
 import { ModelsService } from './models.service';
 import { NoopRecorder } from './noop-recorder';
 
-
 @Module({
   controllers: [ModelsController],
   providers: [
     { provide: UPSTREAM_HTTP, useFactory: () => new UpstreamHttp() },
-    { provide: AdapterPool, useFactory: (http: UpstreamHttp) => new AdapterPool(http), inject: [UPSTREAM_HTTP] },
+    {
+      provide: AdapterPool,
+      useFactory: (http: UpstreamHttp) => new AdapterPool(http),
+      inject: [UPSTREAM_HTTP],
+    },
     { provide: RoutePlanner, useFactory: () => new RoutePlanner() },
     {
       provide: AttemptLoop,
@@ -69,9 +72,17 @@ import { NoopRecorder } from './noop-recorder';
         { token: CALL_RECORDER, optional: true },
       ],
     },
-    { provide: InternalCaller, useFactory: (g: GatewayService) => new InternalCaller(g), inject: [GatewayService] },
+    {
+      provide: InternalCaller,
+      useFactory: (g: GatewayService) => new InternalCaller(g),
+      inject: [GatewayService],
+    },
     { provide: REPLAY_RUNNER, useExisting: InternalCaller },
-    { provide: ModelsService, useFactory: (pool: AdapterPool) => new ModelsService(pool), inject: [AdapterPool] },
+    {
+      provide: ModelsService,
+      useFactory: (pool: AdapterPool) => new ModelsService(pool),
+      inject: [AdapterPool],
+    },
   ],
   exports: [GATEWAY_ACCESS, GatewayService, InternalCaller, REPLAY_RUNNER, UPSTREAM_HTTP, AttemptLoop],
 })

@@ -96,7 +96,11 @@ export class GatewayService {
       } else {
         state.sessionId = sessionIdFrom(call.headers);
         state.metadata = metadataFrom(call.headers);
-        grant = await this.deps.access.admit({ headers: call.headers, model: state.model, endpoint: call.endpoint });
+        grant = await this.deps.access.admit({
+          headers: call.headers,
+          model: state.model,
+          endpoint: call.endpoint,
+        });
       }
       state.keyId = grant.keyId;
       call.sink.onClose(() => state.cancel());
@@ -114,7 +118,8 @@ export class GatewayService {
     switch (state.endpoint as Endpoint) {
       case '/v1/chat/completions':
         return this.deps.loop.run(state, loaded, grant.forwardToken, {
-          prepare: (target, adapter) => this.prepareChat(state, body as ChatCompletionRequest, target, adapter),
+          prepare: (target, adapter) =>
+            this.prepareChat(state, body as ChatCompletionRequest, target, adapter),
           send: (prepared, target, adapter, ctx) => this.sendChat(state, prepared, target, adapter, ctx),
         });
       case '/v1/completions':
@@ -137,17 +142,25 @@ export class GatewayService {
     adapter: ProviderAdapter,
   ): Promise<PreparedChat> {
     const t = target.transforms;
-    let req: ChatCompletionRequest = body.model === target.upstreamModel ? body : { ...body, model: target.upstreamModel };
+    let req: ChatCompletionRequest =
+      body.model === target.upstreamModel ? body : { ...body, model: target.upstreamModel };
     if (t) {
-      req = applyRequestTransforms(req, t, adapter.capabilities.maxStop ? { maxStop: adapter.capabilities.maxStop } : {});
+      req = applyRequestTransforms(
+        req,
+        t,
+        adapter.capabilities.maxStop ? { maxStop: adapter.capabilities.maxStop } : {},
+      );
       const i2t = t.image_to_text;
       const describe = this.deps.describeImage;
       if (i2t && !adapter.capabilities.vision && describe && hasImages(req)) {
-        req = await this.deps.images.describeImages(req, i2t, (url: string, prompt: string) => describe(i2t.model, prompt, url, state));
+        req = await this.deps.images.describeImages(req, i2t, (url: string, prompt: string) =>
+          describe(i2t.model, prompt, url, state),
+        );
       }
     }
     const prefix = t?.response_prefix;
-    const passthrough = adapter.capabilities.passthrough && typeof adapter.passthrough === 'function' && !prefix;
+    const passthrough =
+      adapter.capabilities.passthrough && typeof adapter.passthrough === 'function' && !prefix;
     return { req, passthrough, prefix };
   }
 
@@ -182,7 +195,9 @@ export class GatewayService {
     const iterable = await adapter.streamChat(req, ctx);
     const it = iterable[Symbol.asyncIterator]();
     const first = await it.next();
-    const map: ((c: ChatCompletionChunk) => ChatCompletionChunk) | null = prefix ? createStreamPrefixer(prefix) : null;
+    const map: ((c: ChatCompletionChunk) => ChatCompletionChunk) | null = prefix
+      ? createStreamPrefixer(prefix)
+      : null;
     return chunkDelivery(state, first, it, map);
   }
 
@@ -193,7 +208,9 @@ export class GatewayService {
     adapter: ProviderAdapter,
     ctx: CallContext,
   ): Promise<Delivery> {
-    const req = (body.model === target.upstreamModel ? body : { ...body, model: target.upstreamModel }) as unknown as CompletionRequest;
+    const req = (body.model === target.upstreamModel
+      ? body
+      : { ...body, model: target.upstreamModel }) as unknown as CompletionRequest;
     if (adapter.capabilities.passthrough && adapter.passthrough) {
       const upstreamBody =
         state.stream && !state.wantUsage
@@ -210,7 +227,10 @@ export class GatewayService {
       return rawSseDelivery(state, await it.next(), it);
     }
     if (!adapter.completions) {
-      throw GatewayError.badRequest(`Provider \`${target.provider.id}\` does not support /v1/completions.`, 'model');
+      throw GatewayError.badRequest(
+        `Provider \`${target.provider.id}\` does not support /v1/completions.`,
+        'model',
+      );
     }
     if (state.stream) {
       throw GatewayError.badRequest(
@@ -228,7 +248,9 @@ export class GatewayService {
     adapter: ProviderAdapter,
     ctx: CallContext,
   ): Promise<Delivery> {
-    const req = (body.model === target.upstreamModel ? body : { ...body, model: target.upstreamModel }) as unknown as EmbeddingRequest;
+    const req = (body.model === target.upstreamModel
+      ? body
+      : { ...body, model: target.upstreamModel }) as unknown as EmbeddingRequest;
     if (adapter.capabilities.passthrough && adapter.passthrough) {
       state.upstreamRequest = req;
       const res = await adapter.passthrough(
@@ -239,7 +261,10 @@ export class GatewayService {
       return rawJsonDelivery(state, await collect(res.body));
     }
     if (!adapter.embeddings) {
-      throw GatewayError.badRequest(`Provider \`${target.provider.id}\` does not support /v1/embeddings.`, 'model');
+      throw GatewayError.badRequest(
+        `Provider \`${target.provider.id}\` does not support /v1/embeddings.`,
+        'model',
+      );
     }
     return jsonDelivery(state, await adapter.embeddings(req, ctx));
   }
@@ -299,7 +324,9 @@ export function errorResponse(err: unknown): {
   }
   return {
     status: 500,
-    body: { error: { message: 'Internal gateway error.', type: 'api_error', param: null, code: 'internal_error' } },
+    body: {
+      error: { message: 'Internal gateway error.', type: 'api_error', param: null, code: 'internal_error' },
+    },
     headers: {},
   };
 }

@@ -51,13 +51,22 @@ export class InternalCaller {
   }
 
   /** Replay runner for the traces API: `{record_id, response}`. */
-  async run(request: unknown, opts: { replayOf: string; sessionId: string | null }): Promise<{ recordId: string; response: unknown }> {
+  async run(
+    request: unknown,
+    opts: { replayOf: string; sessionId: string | null },
+  ): Promise<{ recordId: string; response: unknown }> {
     const r = await this.call(request, { sessionId: opts.sessionId, replayOf: opts.replayOf });
     return { recordId: r.recordId, response: r.response };
   }
 
   /** Describes one image with a vision model; fails with a clear error. */
-  async describeImage(model: string, prompt: string, imageUrl: string, sessionId: string | null, parentId: string): Promise<string> {
+  async describeImage(
+    model: string,
+    prompt: string,
+    imageUrl: string,
+    sessionId: string | null,
+    parentId: string,
+  ): Promise<string> {
     const body = {
       model,
       messages: [
@@ -70,14 +79,28 @@ export class InternalCaller {
         },
       ],
     };
-    const r = await this.call(body, { sessionId, replayOf: null, metadata: { image_description_for: parentId } });
+    const r = await this.call(body, {
+      sessionId,
+      replayOf: null,
+      metadata: { image_description_for: parentId },
+    });
     if (r.status >= 400) {
       const err = toOpenAIErrorBody(r.status, r.response, 'image description failed');
-      throw new GatewayError(502, `Describing an image with model \`${model}\` failed: ${err.error.message}`, 'api_error', 'image_description_failed');
+      throw new GatewayError(
+        502,
+        `Describing an image with model \`${model}\` failed: ${err.error.message}`,
+        'api_error',
+        'image_description_failed',
+      );
     }
     const content = (r.response as ChatCompletion).choices?.[0]?.message?.content;
     if (typeof content !== 'string' || content.trim() === '') {
-      throw new GatewayError(502, `Describing an image with model \`${model}\` gave no text.`, 'api_error', 'image_description_failed');
+      throw new GatewayError(
+        502,
+        `Describing an image with model \`${model}\` gave no text.`,
+        'api_error',
+        'image_description_failed',
+      );
     }
     return content;
   }

@@ -28,7 +28,13 @@ export class ModelsController {
     const all = await this.models.list(this.config.current);
     const found = all.find((m) => m.id === id);
     if (!found) {
-      throw new GatewayError(404, `The model \`${id}\` does not exist.`, 'invalid_request_error', 'model_not_found', 'model');
+      throw new GatewayError(
+        404,
+        `The model \`${id}\` does not exist.`,
+        'invalid_request_error',
+        'model_not_found',
+        'model',
+      );
     }
     return found;
   }

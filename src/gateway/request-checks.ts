@@ -41,7 +41,11 @@ export function checkEndpointBody(endpoint: Endpoint, body: Record<string, unkno
       }
       const opts = body.stream_options;
       if (opts !== undefined && opts !== null && (typeof opts !== 'object' || Array.isArray(opts))) {
-        throw GatewayError.badRequest('`stream_options` must be an object.', 'stream_options', 'invalid_type');
+        throw GatewayError.badRequest(
+          '`stream_options` must be an object.',
+          'stream_options',
+          'invalid_type',
+        );
       }
       break;
     }

@@ -5,7 +5,7 @@ import type { RecordedResponse } from './call-record';
 
 function usageField(body: unknown): UsageDetails | null {
   if (body && typeof body === 'object' && 'usage' in body) {
-    const u = (body as { usage: unknown }).usage;
+    const u = body.usage;
     if (u && typeof u === 'object') return u as UsageDetails;
   }
   return null;

@@ -40,7 +40,8 @@ function loadOne(path: string, baseDir: string, registry: AdapterRegistry): void
     try {
       (register as (r: { register(def: AdapterDefinition): void }) => void)({
         register: (def) => {
-          if (!isDefinition(def)) throw new Error('register() needs an object with a non-empty `type` and a `create` function');
+          if (!isDefinition(def))
+            throw new Error('register() needs an object with a non-empty `type` and a `create` function');
           registry.register(def);
         },
       });

@@ -25,8 +25,13 @@ export function findRoute(routes: readonly RouteConfig[], model: string): RouteC
 
 /** The model name the target receives: its own, or for a prefix route the part after the prefix
  *  when the target names none (`coze/<bot_id>`), else the requested name unchanged. */
-export function upstreamModelFor(route: RouteConfig, targetModel: string | undefined, requested: string): string {
+export function upstreamModelFor(
+  route: RouteConfig,
+  targetModel: string | undefined,
+  requested: string,
+): string {
   if (targetModel) return targetModel;
-  if ('prefix' in route.match && route.match.prefix.endsWith('/')) return requested.slice(route.match.prefix.length);
+  if ('prefix' in route.match && route.match.prefix.endsWith('/'))
+    return requested.slice(route.match.prefix.length);
   return requested;
 }

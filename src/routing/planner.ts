@@ -40,14 +40,20 @@ export class RoutePlanner {
     return { route, targets: cooling.length > 0 ? ready.concat(cooling) : ready };
   }
 
-  private toPlanned(config: GatewayConfig, route: RouteConfig, t: TargetConfig, model: string): PlannedTarget | null {
+  private toPlanned(
+    config: GatewayConfig,
+    route: RouteConfig,
+    t: TargetConfig,
+    model: string,
+  ): PlannedTarget | null {
     const provider = config.providers[t.provider];
     if (!provider) return null;
     const upstreamModel = upstreamModelFor(route, t.model, model);
     return {
       provider,
       upstreamModel,
-      transforms: route.transforms || t.transforms ? mergeTransforms(route.transforms, t.transforms) : undefined,
+      transforms:
+        route.transforms || t.transforms ? mergeTransforms(route.transforms, t.transforms) : undefined,
       cooldownKey: CooldownTracker.key(provider.id, upstreamModel),
     };
   }

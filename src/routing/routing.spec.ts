@@ -72,7 +72,11 @@ describe('route matching', () => {
 
 describe('target order', () => {
   it('tries lower priority first', () => {
-    const ordered = orderTargets([target('b', { priority: 1 }), target('a', { priority: 0 }), target('c', { priority: 2 })]);
+    const ordered = orderTargets([
+      target('b', { priority: 1 }),
+      target('a', { priority: 0 }),
+      target('c', { priority: 2 }),
+    ]);
     expect(ordered.map((t) => t.provider)).toEqual(['a', 'b', 'c']);
   });
 
@@ -124,7 +128,11 @@ describe('RoutePlanner', () => {
       fallback: ['backup'],
       transforms: { max_tokens_cap: 100, stop: ['x'] },
     },
-    { match: { exact: 'backup' }, targets: [target('c', { transforms: { max_tokens_cap: 5 } })], fallback: [] },
+    {
+      match: { exact: 'backup' },
+      targets: [target('c', { transforms: { max_tokens_cap: 5 } })],
+      fallback: [],
+    },
   ];
   const cfg = config(routes, ['a', 'b', 'c']);
 
@@ -146,7 +154,10 @@ describe('RoutePlanner', () => {
     const keyA = CooldownTracker.key('a', 'm-a');
     for (let i = 0; i < 3; i++) planner.cooldown.recordFailure(keyA);
     expect(planner.plan(cfg, 'gpt-4o')!.targets.map((t) => t.provider.id)).toEqual(['b', 'a']);
-    const single = config([{ match: { any: true }, targets: [target('a', { model: 'm-a' })], fallback: [] }], ['a']);
+    const single = config(
+      [{ match: { any: true }, targets: [target('a', { model: 'm-a' })], fallback: [] }],
+      ['a'],
+    );
     expect(planner.plan(single, 'x')!.targets.map((t) => t.provider.id)).toEqual(['a']);
   });
 });

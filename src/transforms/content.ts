@@ -4,7 +4,12 @@ import type { ChatContentPart, ChatMessage } from '../common/openai.types';
 export type Content = ChatMessage['content'];
 
 export function isTextPart(p: unknown): p is { type: 'text'; text: string } {
-  return !!p && typeof p === 'object' && (p as { type?: unknown }).type === 'text' && typeof (p as { text?: unknown }).text === 'string';
+  return (
+    !!p &&
+    typeof p === 'object' &&
+    (p as { type?: unknown }).type === 'text' &&
+    typeof (p as { text?: unknown }).text === 'string'
+  );
 }
 
 /** True when content is absent, an empty/whitespace string, or parts that are all blank text. */

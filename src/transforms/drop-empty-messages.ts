@@ -3,6 +3,8 @@ import type { ChatCompletionRequest } from '../common/openai.types';
 import { hasToolCalls, isBlankContent } from './content';
 
 export function dropEmptyMessages(req: ChatCompletionRequest): ChatCompletionRequest {
-  const messages = req.messages.filter((m) => m.role === 'tool' || hasToolCalls(m) || !isBlankContent(m.content));
+  const messages = req.messages.filter(
+    (m) => m.role === 'tool' || hasToolCalls(m) || !isBlankContent(m.content),
+  );
   return messages.length === req.messages.length ? req : { ...req, messages };
 }

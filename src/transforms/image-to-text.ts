@@ -27,7 +27,9 @@ interface ImagePart {
 function isImagePart(p: unknown): p is ImagePart {
   if (!p || typeof p !== 'object') return false;
   const o = p as { type?: unknown; image_url?: unknown };
-  return o.type === 'image_url' && !!o.image_url && typeof (o.image_url as { url?: unknown }).url === 'string';
+  return (
+    o.type === 'image_url' && !!o.image_url && typeof (o.image_url as { url?: unknown }).url === 'string'
+  );
 }
 
 export function hasImages(req: ChatCompletionRequest): boolean {
@@ -50,13 +52,21 @@ export class ImageToTextService {
     const id = `${cfg.model}\u0000${prompt}\u0000${cfg.cache_max ?? 500}\u0000${cfg.cache_ttl_s ?? 3600}`;
     let cache = this.caches.get(id);
     if (!cache) {
-      cache = new LRUCache<string, string>({ max: cfg.cache_max ?? 500, ttl: (cfg.cache_ttl_s ?? 3600) * 1000 });
+      cache = new LRUCache<string, string>({
+        max: cfg.cache_max ?? 500,
+        ttl: (cfg.cache_ttl_s ?? 3600) * 1000,
+      });
       this.caches.set(id, cache);
     }
     return cache;
   }
 
-  private describeOne(url: string, cfg: ImageToTextConfig, prompt: string, describe: Describe): Promise<string> {
+  private describeOne(
+    url: string,
+    cfg: ImageToTextConfig,
+    prompt: string,
+    describe: Describe,
+  ): Promise<string> {
     const cache = this.cacheFor(cfg, prompt);
     const key = imageKey(url);
     const cached = cache.get(key);
@@ -79,14 +89,23 @@ export class ImageToTextService {
       .catch((err: unknown) => {
         if (err instanceof GatewayError && err.code === 'image_description_failed') throw err;
         const reason = err instanceof Error ? err.message : String(err);
-        throw new GatewayError(502, `Describing an image with model \`${cfg.model}\` failed: ${reason}`, 'api_error', 'image_description_failed');
+        throw new GatewayError(
+          502,
+          `Describing an image with model \`${cfg.model}\` failed: ${reason}`,
+          'api_error',
+          'image_description_failed',
+        );
       })
       .finally(() => this.inflight.delete(flightKey));
     this.inflight.set(flightKey, p);
     return p;
   }
 
-  async describeImages(req: ChatCompletionRequest, cfg: ImageToTextConfig, describe: Describe): Promise<ChatCompletionRequest> {
+  async describeImages(
+    req: ChatCompletionRequest,
+    cfg: ImageToTextConfig,
+    describe: Describe,
+  ): Promise<ChatCompletionRequest> {
     if (!hasImages(req)) return req;
     const prompt = cfg.prompt ?? DEFAULT_IMAGE_PROMPT;
     const messages = await Promise.all(

@@ -4,20 +4,24 @@ import { isTextPart, toParts } from './content';
 
 function join(a: ChatMessage, b: ChatMessage): ChatMessage {
   if (typeof a.content === 'string' && typeof b.content === 'string') {
-    return { ...b, content: `${a.content}\n\n${b.content}` } as ChatMessage;
+    return { ...b, content: `${a.content}\n\n${b.content}` };
   }
   // Parts: text parts joined with a blank line, images kept in order.
   const parts = [...toParts(a.content), ...toParts(b.content)];
   const merged: typeof parts = [];
   for (const p of parts) {
     const last = merged[merged.length - 1];
-    if (isTextPart(p) && last && isTextPart(last)) merged[merged.length - 1] = { type: 'text', text: `${last.text}\n\n${p.text}` };
+    if (isTextPart(p) && last && isTextPart(last))
+      merged[merged.length - 1] = { type: 'text', text: `${last.text}\n\n${p.text}` };
     else merged.push(p);
   }
   return { ...b, content: merged } as ChatMessage;
 }
 
-export function mergeConsecutiveUser(req: ChatCompletionRequest, mode: 'keep_last' | 'join'): ChatCompletionRequest {
+export function mergeConsecutiveUser(
+  req: ChatCompletionRequest,
+  mode: 'keep_last' | 'join',
+): ChatCompletionRequest {
   const out: ChatMessage[] = [];
   let changed = false;
   for (const m of req.messages) {

@@ -9,7 +9,7 @@ export function nonEmptyContent(req: ChatCompletionRequest, text: string): ChatC
     if (hasToolCalls(m) && (m.content === null || m.content === undefined)) return m;
     if (!isBlankContent(m.content)) return m;
     changed = true;
-    return { ...m, content: text } as ChatMessage;
+    return { ...m, content: text };
   });
   return changed ? { ...req, messages } : req;
 }

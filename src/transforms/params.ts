@@ -1,13 +1,19 @@
 /** `defaults` (set when absent), `overrides` (always set), `drop_params` (removed). */
 import type { ChatCompletionRequest } from '../common/openai.types';
 
-export function applyDefaults(req: ChatCompletionRequest, defaults: Record<string, unknown>): ChatCompletionRequest {
+export function applyDefaults(
+  req: ChatCompletionRequest,
+  defaults: Record<string, unknown>,
+): ChatCompletionRequest {
   const missing = Object.entries(defaults).filter(([k]) => req[k] === undefined);
   return missing.length === 0 ? req : { ...req, ...Object.fromEntries(missing) };
 }
 
-export function applyOverrides(req: ChatCompletionRequest, overrides: Record<string, unknown>): ChatCompletionRequest {
-  return Object.keys(overrides).length === 0 ? req : ({ ...req, ...overrides } as ChatCompletionRequest);
+export function applyOverrides(
+  req: ChatCompletionRequest,
+  overrides: Record<string, unknown>,
+): ChatCompletionRequest {
+  return Object.keys(overrides).length === 0 ? req : { ...req, ...overrides };
 }
 
 export function dropParams(req: ChatCompletionRequest, names: readonly string[]): ChatCompletionRequest {

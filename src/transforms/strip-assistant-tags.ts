@@ -17,7 +17,10 @@ export function stripTags(text: string, tags: readonly string[]): string {
   return out === text ? text : out.trim();
 }
 
-export function stripAssistantTags(req: ChatCompletionRequest, tags: readonly string[]): ChatCompletionRequest {
+export function stripAssistantTags(
+  req: ChatCompletionRequest,
+  tags: readonly string[],
+): ChatCompletionRequest {
   if (tags.length === 0) return req;
   let changed = false;
   const messages = req.messages.map((m): ChatMessage => {
@@ -39,7 +42,7 @@ export function stripAssistantTags(req: ChatCompletionRequest, tags: readonly st
       });
       if (!partChanged) return m;
       changed = true;
-      return { ...m, content: parts } as ChatMessage;
+      return { ...m, content: parts };
     }
     return m;
   });

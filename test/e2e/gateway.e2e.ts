@@ -63,7 +63,10 @@ describe('POST /v1/chat/completions through the gateway', () => {
   });
 
   it('passes a non-stream call through with the target model and the provider key', async () => {
-    const res = await client.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi there' }] });
+    const res = await client.chat.completions.create({
+      model: 'gpt-test',
+      messages: [{ role: 'user', content: 'hi there' }],
+    });
     expect(res.choices[0]?.message.content).toContain('hi there');
     expect(a.requests).toHaveLength(1);
     const sent = a.requests[0]!;
@@ -89,7 +92,9 @@ describe('POST /v1/chat/completions through the gateway', () => {
     expect(text).toContain('stream me please');
     expect(sawUsage).toBe(false);
     expect(sawEmptyChoices).toBe(false);
-    expect((a.requests[0]!.body as { stream_options?: { include_usage?: boolean } }).stream_options?.include_usage).toBe(true);
+    expect(
+      (a.requests[0]!.body as { stream_options?: { include_usage?: boolean } }).stream_options?.include_usage,
+    ).toBe(true);
   });
 
   it('streams the usage chunk when the client asked for it', async () => {
@@ -106,7 +111,13 @@ describe('POST /v1/chat/completions through the gateway', () => {
 
   it('round-trips tools, streamed, with joined tool-call arguments', async () => {
     const tools: OpenAI.Chat.ChatCompletionTool[] = [
-      { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
+      {
+        type: 'function',
+        function: {
+          name: 'get_weather',
+          parameters: { type: 'object', properties: { city: { type: 'string' } } },
+        },
+      },
     ];
     const first = await client.chat.completions
       .stream({ model: 'gpt-test', tools, messages: [{ role: 'user', content: 'weather in Paris?' }] })
@@ -149,17 +160,25 @@ describe('POST /v1/chat/completions through the gateway', () => {
   });
 
   it('sends the part after a "x/" prefix as the model when the target names none', async () => {
-    await client.chat.completions.create({ model: 'pre/inner-model', messages: [{ role: 'user', content: 'x' }] });
+    await client.chat.completions.create({
+      model: 'pre/inner-model',
+      messages: [{ role: 'user', content: 'x' }],
+    });
     expect((a.requests[0]!.body as { model: string }).model).toBe('inner-model');
   });
 
-  it('forwards the caller\'s bearer token when the provider has no key', async () => {
+  it("forwards the caller's bearer token when the provider has no key", async () => {
     await client.chat.completions.create({ model: 'forward', messages: [{ role: 'user', content: 'x' }] });
     expect(a.requests[0]!.headers.authorization).toBe('Bearer caller-token');
   });
 
   it('returns an upstream 400 at once, in OpenAI error shape, without retrying', async () => {
-    a.enqueue({ status: 400, body: { error: { message: 'bad thing', type: 'invalid_request_error', param: 'messages', code: 'bad' } } });
+    a.enqueue({
+      status: 400,
+      body: {
+        error: { message: 'bad thing', type: 'invalid_request_error', param: 'messages', code: 'bad' },
+      },
+    });
     const err = await client.chat.completions
       .create({ model: 'retry-me', messages: [{ role: 'user', content: 'x' }] })
       .catch((e: unknown) => e);
@@ -171,7 +190,10 @@ describe('POST /v1/chat/completions through the gateway', () => {
 
   it('retries the next target on 503 and records every attempt', async () => {
     a.enqueue({ status: 503 });
-    const res = await client.chat.completions.create({ model: 'retry-me', messages: [{ role: 'user', content: 'again' }] });
+    const res = await client.chat.completions.create({
+      model: 'retry-me',
+      messages: [{ role: 'user', content: 'again' }],
+    });
     expect(res.choices[0]?.message.content).toContain('again');
     expect(a.requests).toHaveLength(1);
     expect(b.requests).toHaveLength(1);
@@ -215,7 +237,10 @@ describe('POST /v1/chat/completions through the gateway', () => {
   });
 
   it('tries the fallback model when every target failed', async () => {
-    const res = await client.chat.completions.create({ model: 'falls-back', messages: [{ role: 'user', content: 'fb' }] });
+    const res = await client.chat.completions.create({
+      model: 'falls-back',
+      messages: [{ role: 'user', content: 'fb' }],
+    });
     expect(res.choices[0]?.message.content).toContain('fb');
     expect((b.requests[0]!.body as { model: string }).model).toBe('backup');
   });
@@ -246,7 +271,11 @@ describe('POST /v1/chat/completions through the gateway', () => {
     a.enqueue({ chunkDelayMs: 100 });
     const controller = new AbortController();
     const stream = await client.chat.completions.create(
-      { model: 'gpt-test', stream: true, messages: [{ role: 'user', content: 'one two three four five six seven eight' }] },
+      {
+        model: 'gpt-test',
+        stream: true,
+        messages: [{ role: 'user', content: 'one two three four five six seven eight' }],
+      },
       { signal: controller.signal },
     );
     let n = 0;
@@ -260,7 +289,11 @@ describe('POST /v1/chat/completions through the gateway', () => {
 
   it('answers 400 for bad JSON, a missing model and bad messages, 404 for an unknown model, 413 over the body limit', async () => {
     const post = (body: string) =>
-      fetch(`${gw.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      fetch(`${gw.baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
     const bad = await post('{"model": ');
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
@@ -270,11 +303,17 @@ describe('POST /v1/chat/completions through the gateway', () => {
     await expect(
       client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] }),
     ).rejects.toMatchObject({ status: 404, code: 'model_not_found' });
-    const huge = JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: 'x'.repeat(1_200_000) }] });
+    const huge = JSON.stringify({
+      model: 'gpt-test',
+      messages: [{ role: 'user', content: 'x'.repeat(1_200_000) }],
+    });
     const big = await post(huge);
     expect(big.status).toBe(413);
     expect(await big.json()).toMatchObject({ error: { code: 'request_too_large' } });
-    const after = await client.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'still up' }] });
+    const after = await client.chat.completions.create({
+      model: 'gpt-test',
+      messages: [{ role: 'user', content: 'still up' }],
+    });
     expect(after.choices[0]?.message.content).toContain('still up');
   });
 
@@ -296,7 +335,10 @@ describe('POST /v1/chat/completions through the gateway', () => {
     }, 2500);
     gw.writeConfig(config(a, b, `  - match: { exact: broken }\n    targets: [ { provider: nowhere } ]\n`));
     await new Promise((r) => setTimeout(r, 1500));
-    const still = await client.chat.completions.create({ model: 'brand-new', messages: [{ role: 'user', content: 'ok' }] });
+    const still = await client.chat.completions.create({
+      model: 'brand-new',
+      messages: [{ role: 'user', content: 'ok' }],
+    });
     expect(still.choices[0]?.message.content).toContain('ok');
     expect(gw.logs.join('')).toContain('unknown provider \\"nowhere\\"');
   });

@@ -74,7 +74,9 @@ describe('the mock provider with the shipped config', () => {
     });
     const final = await stream.finalChatCompletion();
     const streamed = final.choices[0]?.message.tool_calls?.[0];
-    expect(streamed?.type === 'function' && JSON.parse(streamed.function.arguments)).toEqual({ input: 'find it' });
+    expect(streamed?.type === 'function' && JSON.parse(streamed.function.arguments)).toEqual({
+      input: 'find it',
+    });
   });
 
   it('serves embeddings, legacy completions and the model list', async () => {

@@ -57,7 +57,9 @@ function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) {
     return content
-      .map((p: { type?: string; text?: string }) => (p && p.type === 'text' && typeof p.text === 'string' ? p.text : ''))
+      .map((p: { type?: string; text?: string }) =>
+        p && p.type === 'text' && typeof p.text === 'string' ? p.text : '',
+      )
       .filter(Boolean)
       .join(' ');
   }
@@ -83,13 +85,23 @@ export async function startMockOpenAI(opts: { apiKey?: string } = {}): Promise<M
     count: 0,
   };
 
-  const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
+  const send = (
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): void => {
     const text = JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/json', 'x-request-id': `req_${++seq}`, ...headers });
     res.end(text);
   };
 
-  const sendError = (res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void => {
+  const sendError = (
+    res: ServerResponse,
+    status: number,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): void => {
     const [type, code] = ERROR_TYPES[status] ?? ['server_error', 'error'];
     send(res, status, body ?? { error: { message: `mock error ${status}`, type, param: null, code } }, {
       ...(status === 429 ? { 'retry-after': '1' } : {}),
@@ -97,7 +109,10 @@ export async function startMockOpenAI(opts: { apiKey?: string } = {}): Promise<M
     });
   };
 
-  const chatReply = (body: ChatBody, fixed: string | null): { content: string | null; toolCall: { id: string; name: string; arguments: string } | null } => {
+  const chatReply = (
+    body: ChatBody,
+    fixed: string | null,
+  ): { content: string | null; toolCall: { id: string; name: string; arguments: string } | null } => {
     const messages = body.messages ?? [];
     const last = messages[messages.length - 1];
     const tool = body.tools?.[0];
@@ -105,7 +120,14 @@ export async function startMockOpenAI(opts: { apiKey?: string } = {}): Promise<M
     if (tool && last?.role === 'user' && body.tool_choice !== 'none') {
       const text = textOf(last.content);
       const city = /in ([A-Z][a-z]+)/.exec(text)?.[1] ?? 'Paris';
-      return { content: null, toolCall: { id: `call_${++seq}abc`, name: tool.function.name, arguments: JSON.stringify({ city, query: text }) } };
+      return {
+        content: null,
+        toolCall: {
+          id: `call_${++seq}abc`,
+          name: tool.function.name,
+          arguments: JSON.stringify({ city, query: text }),
+        },
+      };
     }
     if (last?.role === 'tool') return { content: `The tool said: ${textOf(last.content)}`, toolCall: null };
     const lastUser = [...messages].reverse().find((m) => m.role === 'user');
@@ -120,7 +142,12 @@ export async function startMockOpenAI(opts: { apiKey?: string } = {}): Promise<M
       completion_tokens: out,
       total_tokens: prompt + out,
       prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-      completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+      completion_tokens_details: {
+        reasoning_tokens: 0,
+        audio_tokens: 0,
+        accepted_prediction_tokens: 0,
+        rejected_prediction_tokens: 0,
+      },
     };
   };
 
@@ -147,7 +174,15 @@ export async function startMockOpenAI(opts: { apiKey?: string } = {}): Promise<M
               refusal: null,
               annotations: [],
               ...(r.toolCall
-                ? { tool_calls: [{ id: r.toolCall.id, type: 'function', function: { name: r.toolCall.name, arguments: r.toolCall.arguments } }] }
+                ? {
+                    tool_calls: [
+                      {
+                        id: r.toolCall.id,
+                        type: 'function',
+                        function: { name: r.toolCall.name, arguments: r.toolCall.arguments },
+                      },
+                    ],
+                  }
                 : {}),
             },
             logprobs: null,
@@ -160,28 +195,62 @@ export async function startMockOpenAI(opts: { apiKey?: string } = {}): Promise<M
       return;
     }
     const includeUsage = body.stream_options?.include_usage === true;
-    const base = { id, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_mock', service_tier: 'default' };
+    const base = {
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model,
+      system_fingerprint: 'fp_mock',
+      service_tier: 'default',
+    };
     const events: string[] = [];
     const chunk = (delta: object, finish: string | null): string =>
       `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...(includeUsage ? { usage: null } : {}) })}\n\n`;
     events.push(chunk({ role: 'assistant', content: r.toolCall ? null : '', refusal: null }, null));
     if (r.toolCall) {
       const args = r.toolCall.arguments;
-      events.push(chunk({ tool_calls: [{ index: 0, id: r.toolCall.id, type: 'function', function: { name: r.toolCall.name, arguments: '' } }] }, null));
-      for (let i = 0; i < args.length; i += 7) events.push(chunk({ tool_calls: [{ index: 0, function: { arguments: args.slice(i, i + 7) } }] }, null));
+      events.push(
+        chunk(
+          {
+            tool_calls: [
+              {
+                index: 0,
+                id: r.toolCall.id,
+                type: 'function',
+                function: { name: r.toolCall.name, arguments: '' },
+              },
+            ],
+          },
+          null,
+        ),
+      );
+      for (let i = 0; i < args.length; i += 7)
+        events.push(
+          chunk({ tool_calls: [{ index: 0, function: { arguments: args.slice(i, i + 7) } }] }, null),
+        );
     } else {
-      for (const piece of (r.content ?? '').match(/\S+\s*|\s+/g) ?? []) events.push(chunk({ content: piece }, null));
+      for (const piece of (r.content ?? '').match(/\S+\s*|\s+/g) ?? [])
+        events.push(chunk({ content: piece }, null));
     }
     events.push(chunk({}, r.toolCall ? 'tool_calls' : 'stop'));
-    if (includeUsage) events.push(`data: ${JSON.stringify({ ...base, choices: [], usage: usageFor(body, completionText) })}\n\n`);
+    if (includeUsage)
+      events.push(
+        `data: ${JSON.stringify({ ...base, choices: [], usage: usageFor(body, completionText) })}\n\n`,
+      );
     events.push('data: [DONE]\n\n');
     await writeStream(res, events, behaviors);
   }
 
   async function writeStream(res: ServerResponse, events: string[], behaviors: Behavior[]): Promise<void> {
     const gap = behaviors.find((b): b is { chunkDelayMs: number } => 'chunkDelayMs' in b)?.chunkDelayMs ?? 0;
-    const resetAfter = behaviors.find((b): b is { resetAfterChunks: number } => 'resetAfterChunks' in b)?.resetAfterChunks;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': `req_${++seq}` });
+    const resetAfter = behaviors.find(
+      (b): b is { resetAfterChunks: number } => 'resetAfterChunks' in b,
+    )?.resetAfterChunks;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-request-id': `req_${++seq}`,
+    });
     let n = 0;
     for (const e of events) {
       if (res.destroyed) return;
@@ -196,27 +265,60 @@ export async function startMockOpenAI(opts: { apiKey?: string } = {}): Promise<M
     res.end();
   }
 
-  async function completions(res: ServerResponse, body: { model?: string; prompt?: unknown; stream?: boolean; stream_options?: { include_usage?: boolean } }, behaviors: Behavior[]): Promise<void> {
-    const prompt = Array.isArray(body.prompt) ? body.prompt.join(' ') : String(body.prompt ?? '');
+  async function completions(
+    res: ServerResponse,
+    body: {
+      model?: string;
+      prompt?: unknown;
+      stream?: boolean;
+      stream_options?: { include_usage?: boolean };
+    },
+    behaviors: Behavior[],
+  ): Promise<void> {
+    const prompt = Array.isArray(body.prompt)
+      ? body.prompt.join(' ')
+      : typeof body.prompt === 'string'
+        ? body.prompt
+        : '';
     const text = ` and so on: ${prompt}`;
     const id = `cmpl-${++seq}`;
     const created = Math.floor(Date.now() / 1000);
-    const usage = { prompt_tokens: tokens(prompt), completion_tokens: tokens(text), total_tokens: tokens(prompt) + tokens(text) };
+    const usage = {
+      prompt_tokens: tokens(prompt),
+      completion_tokens: tokens(text),
+      total_tokens: tokens(prompt) + tokens(text),
+    };
     if (!body.stream) {
-      send(res, 200, { id, object: 'text_completion', created, model: body.model, choices: [{ index: 0, text, logprobs: null, finish_reason: 'stop' }], usage });
+      send(res, 200, {
+        id,
+        object: 'text_completion',
+        created,
+        model: body.model,
+        choices: [{ index: 0, text, logprobs: null, finish_reason: 'stop' }],
+        usage,
+      });
       return;
     }
     const includeUsage = body.stream_options?.include_usage === true;
     const events = (text.match(/\S+\s*|\s+/g) ?? []).map(
-      (t) => `data: ${JSON.stringify({ id, object: 'text_completion', created, model: body.model, choices: [{ index: 0, text: t, logprobs: null, finish_reason: null }], ...(includeUsage ? { usage: null } : {}) })}\n\n`,
+      (t) =>
+        `data: ${JSON.stringify({ id, object: 'text_completion', created, model: body.model, choices: [{ index: 0, text: t, logprobs: null, finish_reason: null }], ...(includeUsage ? { usage: null } : {}) })}\n\n`,
     );
-    events.push(`data: ${JSON.stringify({ id, object: 'text_completion', created, model: body.model, choices: [{ index: 0, text: '', logprobs: null, finish_reason: 'stop' }], ...(includeUsage ? { usage: null } : {}) })}\n\n`);
-    if (includeUsage) events.push(`data: ${JSON.stringify({ id, object: 'text_completion', created, model: body.model, choices: [], usage })}\n\n`);
+    events.push(
+      `data: ${JSON.stringify({ id, object: 'text_completion', created, model: body.model, choices: [{ index: 0, text: '', logprobs: null, finish_reason: 'stop' }], ...(includeUsage ? { usage: null } : {}) })}\n\n`,
+    );
+    if (includeUsage)
+      events.push(
+        `data: ${JSON.stringify({ id, object: 'text_completion', created, model: body.model, choices: [], usage })}\n\n`,
+      );
     events.push('data: [DONE]\n\n');
     await writeStream(res, events, behaviors);
   }
 
-  function embeddings(res: ServerResponse, body: { model?: string; input?: unknown; encoding_format?: string; dimensions?: number }): void {
+  function embeddings(
+    res: ServerResponse,
+    body: { model?: string; input?: unknown; encoding_format?: string; dimensions?: number },
+  ): void {
     const inputs = Array.isArray(body.input) ? body.input : [body.input];
     const dims = typeof body.dimensions === 'number' ? body.dimensions : 16;
     let total = 0;
@@ -224,10 +326,16 @@ export async function startMockOpenAI(opts: { apiKey?: string } = {}): Promise<M
       const text = typeof input === 'string' ? input : JSON.stringify(input);
       total += tokens(text);
       const v = Array.from({ length: dims }, (_, i) => Math.sin(text.length * (i + 1)));
-      const embedding = body.encoding_format === 'base64' ? Buffer.from(new Float32Array(v).buffer).toString('base64') : v;
+      const embedding =
+        body.encoding_format === 'base64' ? Buffer.from(new Float32Array(v).buffer).toString('base64') : v;
       return { object: 'embedding', index, embedding };
     });
-    send(res, 200, { object: 'list', data, model: body.model, usage: { prompt_tokens: total, total_tokens: total } });
+    send(res, 200, {
+      object: 'list',
+      data,
+      model: body.model,
+      usage: { prompt_tokens: total, total_tokens: total },
+    });
   }
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -249,7 +357,14 @@ export async function startMockOpenAI(opts: { apiKey?: string } = {}): Promise<M
           if (!res.writableFinished) state.closedEarly++;
         });
         if (opts.apiKey && req.headers.authorization !== `Bearer ${opts.apiKey}`) {
-          sendError(res, 401, { error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } });
+          sendError(res, 401, {
+            error: {
+              message: 'Incorrect API key provided.',
+              type: 'invalid_request_error',
+              param: null,
+              code: 'invalid_api_key',
+            },
+          });
           return;
         }
         const behavior = queue.shift();
@@ -265,17 +380,47 @@ export async function startMockOpenAI(opts: { apiKey?: string } = {}): Promise<M
         const url = new URL(path, 'http://mock');
         if (req.method === 'POST' && url.pathname === '/v1/chat/completions') {
           const b = body as ChatBody;
-          if (!b || !Array.isArray(b.messages)) return sendError(res, 400, { error: { message: "Missing required parameter: 'messages'.", type: 'invalid_request_error', param: 'messages', code: 'missing_required_parameter' } });
+          if (!b || !Array.isArray(b.messages))
+            return sendError(res, 400, {
+              error: {
+                message: "Missing required parameter: 'messages'.",
+                type: 'invalid_request_error',
+                param: 'messages',
+                code: 'missing_required_parameter',
+              },
+            });
           return chat(res, b, behaviors);
         }
-        if (req.method === 'POST' && url.pathname === '/v1/completions') return completions(res, body as never, behaviors);
+        if (req.method === 'POST' && url.pathname === '/v1/completions')
+          return completions(res, body as never, behaviors);
         if (req.method === 'POST' && url.pathname === '/v1/embeddings') return embeddings(res, body as never);
         if (req.method === 'GET' && url.pathname === '/v1/models') {
-          return send(res, 200, { object: 'list', data: ['gpt-4o', 'gpt-4o-mini', 'text-embedding-3-small'].map((id) => ({ id, object: 'model', created: 1_700_000_000, owned_by: 'system' })) });
+          return send(res, 200, {
+            object: 'list',
+            data: ['gpt-4o', 'gpt-4o-mini', 'text-embedding-3-small'].map((id) => ({
+              id,
+              object: 'model',
+              created: 1_700_000_000,
+              owned_by: 'system',
+            })),
+          });
         }
         const m = /^\/v1\/models\/(.+)$/.exec(url.pathname);
-        if (req.method === 'GET' && m) return send(res, 200, { id: decodeURIComponent(m[1] ?? ''), object: 'model', created: 1_700_000_000, owned_by: 'system' });
-        sendError(res, 404, { error: { message: `Unknown route ${req.method} ${url.pathname}`, type: 'invalid_request_error', param: null, code: 'unknown_url' } });
+        if (req.method === 'GET' && m)
+          return send(res, 200, {
+            id: decodeURIComponent(m[1] ?? ''),
+            object: 'model',
+            created: 1_700_000_000,
+            owned_by: 'system',
+          });
+        sendError(res, 404, {
+          error: {
+            message: `Unknown route ${req.method} ${url.pathname}`,
+            type: 'invalid_request_error',
+            param: null,
+            code: 'unknown_url',
+          },
+        });
       })();
     });
   });

@@ -30,6 +30,7 @@ export function azureHeaders(settings: ProviderSettings, apiKey: string | undefi
 
 export function validateAzure(settings: ProviderSettings): string[] {
   const errors: string[] = [];
-  if (!settings.base_url) errors.push('base_url: required for type azure (https://<resource>.openai.azure.com)');
+  if (!settings.base_url)
+    errors.push('base_url: required for type azure (https://<resource>.openai.azure.com)');
   return errors;
 }

@@ -130,7 +130,11 @@ export class MockAdapter implements ProviderAdapter {
     ctx.onUpstreamRequest?.(req);
     await sleep(this.delayMs, ctx.signal);
     const r = replyFor(req, ctx.requestId);
-    const completion = r.content ? countTokens(r.content) : r.toolCall ? countTokens(r.toolCall.arguments) : 0;
+    const completion = r.content
+      ? countTokens(r.content)
+      : r.toolCall
+        ? countTokens(r.toolCall.arguments)
+        : 0;
     return {
       id: `chatcmpl-${ctx.requestId}`,
       object: 'chat.completion',
@@ -163,15 +167,26 @@ export class MockAdapter implements ProviderAdapter {
     };
   }
 
-  async streamChat(req: ChatCompletionRequest, ctx: CallContext): Promise<AsyncIterable<ChatCompletionChunk>> {
+  async streamChat(
+    req: ChatCompletionRequest,
+    ctx: CallContext,
+  ): Promise<AsyncIterable<ChatCompletionChunk>> {
     this.validate(req);
     ctx.onUpstreamRequest?.(req);
     await sleep(this.delayMs, ctx.signal);
     const r = replyFor(req, ctx.requestId);
-    const base = { id: `chatcmpl-${ctx.requestId}`, object: 'chat.completion.chunk' as const, created: CREATED, model: req.model };
+    const base = {
+      id: `chatcmpl-${ctx.requestId}`,
+      object: 'chat.completion.chunk' as const,
+      created: CREATED,
+      model: req.model,
+    };
     const prompt = promptTokens(req);
     return (async function* (): AsyncGenerator<ChatCompletionChunk> {
-      yield { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] };
+      yield {
+        ...base,
+        choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
+      };
       let completion = 0;
       if (r.toolCall) {
         const { id, name, arguments: args } = r.toolCall;
@@ -187,15 +202,29 @@ export class MockAdapter implements ProviderAdapter {
         };
         const half = Math.ceil(args.length / 2);
         for (const part of [args.slice(0, half), args.slice(half)]) {
-          if (part) yield { ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: part } }] }, finish_reason: null }] };
+          if (part)
+            yield {
+              ...base,
+              choices: [
+                {
+                  index: 0,
+                  delta: { tool_calls: [{ index: 0, function: { arguments: part } }] },
+                  finish_reason: null,
+                },
+              ],
+            };
         }
         completion = countTokens(args);
       } else {
         const pieces = (r.content ?? '').match(/\S+\s*|\s+/g) ?? [];
-        for (const piece of pieces) yield { ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] };
+        for (const piece of pieces)
+          yield { ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] };
         completion = countTokens(r.content ?? '');
       }
-      yield { ...base, choices: [{ index: 0, delta: {}, finish_reason: r.toolCall ? 'tool_calls' : 'stop' }] };
+      yield {
+        ...base,
+        choices: [{ index: 0, delta: {}, finish_reason: r.toolCall ? 'tool_calls' : 'stop' }],
+      };
       yield { ...base, choices: [], usage: usage(prompt, completion) };
     })();
   }
@@ -203,7 +232,11 @@ export class MockAdapter implements ProviderAdapter {
   async completions(req: CompletionRequest, ctx: CallContext): Promise<Completion> {
     ctx.onUpstreamRequest?.(req);
     await sleep(this.delayMs, ctx.signal);
-    const prompt = Array.isArray(req.prompt) ? req.prompt.join('\n') : typeof req.prompt === 'string' ? req.prompt : '';
+    const prompt = Array.isArray(req.prompt)
+      ? req.prompt.join('\n')
+      : typeof req.prompt === 'string'
+        ? req.prompt
+        : '';
     const n = countTokens(prompt);
     return {
       id: `cmpl-${ctx.requestId}`,
@@ -218,7 +251,8 @@ export class MockAdapter implements ProviderAdapter {
   async embeddings(req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
     ctx.onUpstreamRequest?.(req);
     const inputs = Array.isArray(req.input) ? req.input : [req.input];
-    const dims = typeof req.dimensions === 'number' && req.dimensions > 0 ? Math.min(req.dimensions, 4096) : 8;
+    const dims =
+      typeof req.dimensions === 'number' && req.dimensions > 0 ? Math.min(req.dimensions, 4096) : 8;
     let tokens = 0;
     const data = inputs.map((input, index) => {
       const text = typeof input === 'string' ? input : JSON.stringify(input);

@@ -84,7 +84,10 @@ export class OpenAIAdapter implements ProviderAdapter {
     return (await readJson(res)) as ChatCompletion;
   }
 
-  async streamChat(req: ChatCompletionRequest, ctx: CallContext): Promise<AsyncIterable<ChatCompletionChunk>> {
+  async streamChat(
+    req: ChatCompletionRequest,
+    ctx: CallContext,
+  ): Promise<AsyncIterable<ChatCompletionChunk>> {
     const body = { ...req, stream: true, stream_options: { ...req.stream_options, include_usage: true } };
     const res = await this.postJson('/chat/completions', body, ctx);
     return mapEvents(parseJsonEvents<ChatCompletionChunk>(res.body));
@@ -113,7 +116,9 @@ export class OpenAIAdapter implements ProviderAdapter {
   }
 }
 
-async function* mapEvents(events: AsyncIterable<{ data: ChatCompletionChunk }>): AsyncGenerator<ChatCompletionChunk> {
+async function* mapEvents(
+  events: AsyncIterable<{ data: ChatCompletionChunk }>,
+): AsyncGenerator<ChatCompletionChunk> {
   for await (const e of events) yield e.data;
 }
 

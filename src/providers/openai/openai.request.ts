@@ -8,7 +8,10 @@ export function openaiUrl(settings: ProviderSettings, path: string): string {
   return base + path;
 }
 
-export function openaiHeaders(settings: ProviderSettings, apiKey: string | undefined): Record<string, string> {
+export function openaiHeaders(
+  settings: ProviderSettings,
+  apiKey: string | undefined,
+): Record<string, string> {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...settings.headers };
   if (apiKey) headers.authorization = `Bearer ${apiKey}`;
   return headers;
