@@ -26,8 +26,8 @@ export function applyRequestTransforms(
 ): ChatCompletionRequest {
   let out = req;
   if (t.strip_assistant_tags) out = stripAssistantTags(out, t.strip_assistant_tags);
-  if (t.merge_consecutive_user) out = mergeConsecutiveUser(out, t.merge_consecutive_user);
   if (t.drop_empty_messages) out = dropEmptyMessages(out);
+  if (t.merge_consecutive_user) out = mergeConsecutiveUser(out, t.merge_consecutive_user);
   if (t.non_empty_content !== undefined) out = nonEmptyContent(out, t.non_empty_content);
   if (t.max_tokens_cap !== undefined) out = maxTokensCap(out, t.max_tokens_cap);
   if (t.stop) out = mergeStop(out, t.stop, opts.maxStop);
