@@ -134,34 +134,32 @@ describe('max_tokens_cap, stop, defaults, overrides, drop_params', () => {
 });
 
 describe('response_prefix', () => {
-  const completion = (content: string | null): ChatCompletion =>
-    ({
-      id: 'c',
-      object: 'chat.completion',
-      created: 1,
-      model: 'm',
-      choices: [
-        {
-          index: 0,
-          message: { role: 'assistant', content, refusal: null },
-          finish_reason: 'stop',
-          logprobs: null,
-        },
-      ],
-    });
+  const completion = (content: string | null): ChatCompletion => ({
+    id: 'c',
+    object: 'chat.completion',
+    created: 1,
+    model: 'm',
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content, refusal: null },
+        finish_reason: 'stop',
+        logprobs: null,
+      },
+    ],
+  });
   it('prefixes non-stream content, and adds nothing to a reply without content', () => {
     expect(prefixCompletion(completion('hi'), '> ').choices[0]?.message.content).toBe('> hi');
     expect(prefixCompletion(completion(null), '> ').choices[0]?.message.content).toBeNull();
   });
   it('prefixes the first content delta, after a role-only chunk and a tool-call chunk', () => {
-    const chunk = (delta: object): ChatCompletionChunk =>
-      ({
-        id: 'c',
-        object: 'chat.completion.chunk',
-        created: 1,
-        model: 'm',
-        choices: [{ index: 0, delta, finish_reason: null }],
-      });
+    const chunk = (delta: object): ChatCompletionChunk => ({
+      id: 'c',
+      object: 'chat.completion.chunk',
+      created: 1,
+      model: 'm',
+      choices: [{ index: 0, delta, finish_reason: null }],
+    });
     const p = createStreamPrefixer('> ');
     const out = [
       chunk({ role: 'assistant', content: '' }),
