@@ -40,7 +40,7 @@ function jsonParser(fastify: FastifyInstance): void {
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const text = body as string;
     if (text.length === 0) {
-      done(GatewayError.badRequest('The request body is empty; a JSON object is expected.'), undefined);
+      done(null, undefined);
       return;
     }
     try {
@@ -89,6 +89,7 @@ export async function createApp(
     {
       bodyParser: false,
       logger: false,
+      abortOnError: false,
     },
   );
   const fastify = app.getHttpAdapter().getInstance();

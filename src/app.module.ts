@@ -5,6 +5,7 @@ import { CoreModule, type CoreValues } from './core.module';
 import { DatabaseModule } from './database/database.module';
 import { GatewayModule } from './gateway/gateway.module';
 import { ObservabilityModule } from './observability/observability.module';
+import { TracesModule } from './traces/traces.module';
 
 @Module({})
 export class AppModule {
@@ -15,6 +16,7 @@ export class AppModule {
         CoreModule.register(values),
         DatabaseModule.forRoot(values.env.DATABASE_URL),
         AuthModule.forRoot({ requireClientKey: () => values.config.current.config.auth.require_client_key }),
+        TracesModule,
         GatewayModule,
         ObservabilityModule,
       ],

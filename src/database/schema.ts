@@ -1,6 +1,7 @@
 /** Every entity and migration of the gateway's database. */
 import { ClientKeyEntity } from '../auth/client-key.entity';
 import { CreateClientKeys1795347600000 } from '../auth/create-client-keys.migration';
+import { CreateTraces1795347700000 } from '../traces/traces.migration';
 
 export const ENTITIES = [ClientKeyEntity];
-export const MIGRATIONS = [CreateClientKeys1795347600000];
+export const MIGRATIONS = [CreateClientKeys1795347600000, CreateTraces1795347700000];

@@ -1,5 +1,5 @@
 /** /v1: controllers, the gateway service and what it runs on (adapters, routing, transforms). */
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { ACCESS_CONTROL, type AccessControl } from '../auth/access.interface';
 import { OpenAccess } from '../auth/open-access';
 import { UpstreamHttp } from '../common/http';
@@ -18,6 +18,7 @@ import { ModelsController } from './models.controller';
 import { ModelsService } from './models.service';
 import { NoopRecorder } from './noop-recorder';
 
+@Global()
 @Module({
   controllers: [ModelsController],
   providers: [

@@ -3,7 +3,7 @@ import { UpstreamError } from '../errors';
 import { parseSSE } from './parse';
 
 export async function* parseJsonEvents<T>(
-  body: AsyncIterable<Uint8Array | string>,
+  body: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
 ): AsyncGenerator<{ event: string | undefined; data: T }> {
   for await (const e of parseSSE(body)) {
     const data = e.data.trim();

@@ -11,7 +11,9 @@ export interface SseEvent {
   id: string | undefined;
 }
 
-export async function* parseSSE(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<SseEvent> {
+export async function* parseSSE(
+  body: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder('utf-8');
   const queue: SseEvent[] = [];
   const parser = createParser({
