@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   writeFileSync(
     configPath,
     [
-      'traces: { store_bodies: true }',
+      `traces: { enabled: ${process.env.BENCH_TRACES === 'on' ? 'true' : 'false'} }`,
       'providers:',
       `  up: { type: openai, base_url: "${upBase}/v1", api_key: bench-key }`,
       'routes:',
@@ -115,7 +115,6 @@ async function main(): Promise<void> {
       DATABASE_URL: `sqlite:${join(dir, 'gw.db')}`,
       LOG_LEVEL: 'warn',
       GATEWAY_MASTER_KEY: 'bench-master-key',
-      TRACES_ENABLED: 'false',
     },
     1,
     gwPort,
@@ -192,7 +191,7 @@ async function main(): Promise<void> {
   const line = (cells: string[]): string =>
     `| ${cells.map((c, i) => c.padStart(widths[i] ?? 0)).join(' | ')} |`;
   console.log(
-    `\nGateway vs platform floor (ms; ${ROUNDS} interleaved rounds of ${DURATION_MS} ms each; proxy pinned to one core)\n`,
+    `\nGateway vs platform floor (ms; ${ROUNDS} interleaved rounds of ${DURATION_MS} ms each; proxy pinned to one core; gateway traces ${process.env.BENCH_TRACES === 'on' ? 'ON' : 'OFF'})\n`,
   );
   console.log(line(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
