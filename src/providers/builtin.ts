@@ -1,6 +1,7 @@
 /** The built-in adapter types. Plugins register theirs into a copy of this registry. */
 import type { AdapterDefinition } from './adapter.interface';
 import { azureAdapter } from './azure/azure.adapter';
+import { cozeAdapter } from './coze/coze.adapter';
 import { geminiAdapter } from './gemini/gemini.adapter';
 import { mockAdapter } from './mock/mock.adapter';
 import { openaiAdapter } from './openai/openai.adapter';
@@ -10,6 +11,7 @@ export const BUILTIN_ADAPTERS: readonly AdapterDefinition[] = [
   openaiAdapter,
   azureAdapter,
   geminiAdapter,
+  cozeAdapter,
   mockAdapter,
 ];
 

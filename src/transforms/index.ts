@@ -1,6 +1,14 @@
+/** Request and response transforms (SPEC §2 "Transforms") and the image-to-text cascade. */
 export { mergeTransforms, hasRequestTransforms, applyRequestTransforms } from './pipeline';
 export { prefixCompletion, createStreamPrefixer } from './response-prefix';
-export { ImageToTextService, hasImages, DEFAULT_IMAGE_PROMPT, type ImageCacheMetrics } from './image-to-text';
+export {
+  ImageToTextService,
+  hasImages,
+  imageKey,
+  DEFAULT_IMAGE_PROMPT,
+  type ImageCacheMetrics,
+  type DescribeImage,
+} from './image-to-text';
 export { mergeConsecutiveUser } from './merge-consecutive-user';
 export { dropEmptyMessages } from './drop-empty-messages';
 export { stripAssistantTags, stripTags } from './strip-assistant-tags';

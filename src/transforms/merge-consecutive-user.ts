@@ -1,19 +1,27 @@
-/** `merge_consecutive_user: keep_last | join` — consecutive user messages become one. */
-import type { ChatCompletionRequest, ChatMessage } from '../common/openai.types';
-import { isTextPart, toParts } from './content';
+/**
+ * `merge_consecutive_user: keep_last | join` — a run of consecutive user messages becomes one:
+ * either the last of the run, or all of them joined (text with a blank line between, images kept in
+ * order). Blank text adds nothing to a join.
+ */
+import type { ChatCompletionRequest, ChatContentPart, ChatMessage } from '../common/openai.types';
+import { isBlank, isTextPart, toParts } from './content';
+
+const SEPARATOR = '\n\n';
 
 function join(a: ChatMessage, b: ChatMessage): ChatMessage {
   if (typeof a.content === 'string' && typeof b.content === 'string') {
-    return { ...b, content: `${a.content}\n\n${b.content}` };
+    const texts = [a.content, b.content].filter((t) => !isBlank(t));
+    return { ...b, content: texts.length > 0 ? texts.join(SEPARATOR) : b.content };
   }
-  // Parts: text parts joined with a blank line, images kept in order.
-  const parts = [...toParts(a.content), ...toParts(b.content)];
-  const merged: typeof parts = [];
-  for (const p of parts) {
+  const merged: ChatContentPart[] = [];
+  for (const p of [...toParts(a.content), ...toParts(b.content)]) {
+    if (isTextPart(p) && isBlank(p.text)) continue;
     const last = merged[merged.length - 1];
-    if (isTextPart(p) && last && isTextPart(last))
-      merged[merged.length - 1] = { type: 'text', text: `${last.text}\n\n${p.text}` };
-    else merged.push(p);
+    if (isTextPart(p) && last && isTextPart(last)) {
+      merged[merged.length - 1] = { ...last, text: `${last.text}${SEPARATOR}${p.text}` };
+    } else {
+      merged.push(p);
+    }
   }
   return { ...b, content: merged } as ChatMessage;
 }
@@ -22,7 +30,7 @@ export function mergeConsecutiveUser(
   req: ChatCompletionRequest,
   mode: 'keep_last' | 'join',
 ): ChatCompletionRequest {
-  const out: ChatMessage[] = [];
+  const out: ChatCompletionRequest['messages'] = [];
   let changed = false;
   for (const m of req.messages) {
     const prev = out[out.length - 1];

@@ -1,5 +1,8 @@
-/** `defaults` (set when absent), `overrides` (always set), `drop_params` (removed). */
+/** `defaults` (set when absent), `overrides` (always set), `drop_params` (removed before sending). */
 import type { ChatCompletionRequest } from '../common/openai.types';
+
+/** Never removed: a request without them is not a chat request. */
+const REQUIRED = new Set(['model', 'messages']);
 
 export function applyDefaults(
   req: ChatCompletionRequest,
@@ -17,11 +20,9 @@ export function applyOverrides(
 }
 
 export function dropParams(req: ChatCompletionRequest, names: readonly string[]): ChatCompletionRequest {
-  if (!names.some((n) => n in req)) return req;
+  const drop = names.filter((n) => !REQUIRED.has(n) && Object.prototype.hasOwnProperty.call(req, n));
+  if (drop.length === 0) return req;
   const out: ChatCompletionRequest = { ...req };
-  for (const n of names) {
-    if (n === 'model' || n === 'messages') continue;
-    delete out[n];
-  }
+  for (const n of drop) delete out[n];
   return out;
 }

@@ -1,4 +1,4 @@
-/** The request transform pipeline: each configured step, in a fixed order, as pure functions. */
+/** The request transform pipeline: the configured steps, in a fixed order, as pure functions. */
 import type { ChatCompletionRequest } from '../common/openai.types';
 import type { TransformsConfig } from '../config/config.types';
 import { dropEmptyMessages } from './drop-empty-messages';
@@ -9,16 +9,30 @@ import { applyDefaults, applyOverrides, dropParams } from './params';
 import { mergeStop } from './stop-merge';
 import { stripAssistantTags } from './strip-assistant-tags';
 
-/** Route transforms with a target's keys replacing the route's keys of the same name. */
-export function mergeTransforms(route?: TransformsConfig, target?: TransformsConfig): TransformsConfig {
-  return { ...(route ?? {}), ...(target ?? {}) };
+/** Keys handled outside the request pipeline (on the response, or by the image cascade). */
+const NON_REQUEST_KEYS: ReadonlySet<string> = new Set(['response_prefix', 'image_to_text']);
+
+function defined(t: TransformsConfig | undefined): TransformsConfig {
+  if (!t) return {};
+  return Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined));
 }
 
+/** A route's transforms with a target's keys replacing the route's keys of the same name. */
+export function mergeTransforms(route?: TransformsConfig, target?: TransformsConfig): TransformsConfig {
+  return { ...defined(route), ...defined(target) };
+}
+
+/** True when `applyRequestTransforms` has something to do. */
 export function hasRequestTransforms(t: TransformsConfig | undefined): boolean {
   if (!t) return false;
-  return Object.keys(t).some((k) => k !== 'response_prefix' && k !== 'image_to_text');
+  return Object.entries(t).some(([k, v]) => v !== undefined && !NON_REQUEST_KEYS.has(k));
 }
 
+/**
+ * Runs the request steps of `t` in order: strip_assistant_tags, merge_consecutive_user,
+ * drop_empty_messages, non_empty_content, max_tokens_cap, stop, defaults, overrides, drop_params.
+ * Returns a new request when a step changed something, else the same object; never mutates `req`.
+ */
 export function applyRequestTransforms(
   req: ChatCompletionRequest,
   t: TransformsConfig,
@@ -26,14 +40,11 @@ export function applyRequestTransforms(
 ): ChatCompletionRequest {
   let out = req;
   if (t.strip_assistant_tags) out = stripAssistantTags(out, t.strip_assistant_tags);
-  if (t.drop_empty_messages) out = dropEmptyMessages(out);
   if (t.merge_consecutive_user) out = mergeConsecutiveUser(out, t.merge_consecutive_user);
+  if (t.drop_empty_messages) out = dropEmptyMessages(out);
   if (t.non_empty_content !== undefined) out = nonEmptyContent(out, t.non_empty_content);
   if (t.max_tokens_cap !== undefined) out = maxTokensCap(out, t.max_tokens_cap);
   if (t.stop) out = mergeStop(out, t.stop, opts.maxStop);
-  else if (opts.maxStop !== undefined && Array.isArray(out.stop) && out.stop.length > opts.maxStop) {
-    out = mergeStop(out, [], opts.maxStop);
-  }
   if (t.defaults) out = applyDefaults(out, t.defaults);
   if (t.overrides) out = applyOverrides(out, t.overrides);
   if (t.drop_params) out = dropParams(out, t.drop_params);

@@ -113,7 +113,7 @@ interface Res {
   status: number;
   headers: Headers;
   // JSON bodies are inspected field by field in the assertions.
-   
+
   body: any;
 }
 
