@@ -99,11 +99,28 @@ export async function createApp(
     done();
   });
   app.useGlobalFilters(new OpenAIExceptionFilter((err) => logger.error({ err }, 'request failed')));
-  app.enableShutdownHooks();
   await app.init();
   gateway = app.get(GatewayService);
   if (options.watchConfig !== false) config.watch();
   return { app, env, config, logger };
+}
+
+/** Stops accepting connections and waits (bounded) for in-flight requests to finish. */
+async function drain(app: NestFastifyApplication, timeoutMs: number): Promise<void> {
+  const server = app.getHttpServer();
+  if (!server.listening) return;
+  await new Promise<void>((resolveDrain) => {
+    const timer = setTimeout(() => {
+      server.closeAllConnections();
+      resolveDrain();
+    }, timeoutMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolveDrain();
+    });
+    server.closeIdleConnections();
+  });
 }
 
 export async function startApp(
@@ -123,6 +140,7 @@ export async function startApp(
     logger,
     close: async () => {
       config.close();
+      await drain(app, 30_000);
       await app.close();
     },
   };

@@ -7,6 +7,21 @@ async function main(): Promise<void> {
   try {
     const running = await startApp();
     running.logger.info({ url: running.url }, `LLM Trace Gateway listening on ${running.url}`);
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
+      running.logger.info({ signal }, 'stopping: finishing in-flight requests and flushing traces');
+      running
+        .close()
+        .then(() => process.exit(0))
+        .catch((err: unknown) => {
+          running.logger.error({ err }, 'error while stopping');
+          process.exit(1);
+        });
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`Invalid configuration:\n${(err as Error).message}\n`);
