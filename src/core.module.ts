@@ -4,6 +4,7 @@ import { ENV, LOGGER } from './common/tokens';
 import type { Env } from './config/env';
 import { ConfigService } from './config/config.service';
 import type { Logger } from './observability/logger';
+import { GatewayMetrics } from './observability/metrics';
 
 export interface CoreValues {
   env: Env;
@@ -21,8 +22,9 @@ export class CoreModule {
         { provide: ENV, useValue: values.env },
         { provide: LOGGER, useValue: values.logger },
         { provide: ConfigService, useValue: values.config },
+        { provide: GatewayMetrics, useFactory: () => new GatewayMetrics() },
       ],
-      exports: [ENV, LOGGER, ConfigService],
+      exports: [ENV, LOGGER, ConfigService, GatewayMetrics],
     };
   }
 }

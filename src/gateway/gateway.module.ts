@@ -6,6 +6,7 @@ import { UpstreamHttp } from '../common/http';
 import { LOGGER, REPLAY_RUNNER, UPSTREAM_HTTP } from '../common/tokens';
 import { ConfigService } from '../config/config.service';
 import type { Logger } from '../observability/logger';
+import { GatewayMetrics } from '../observability/metrics';
 import { RoutePlanner } from '../routing/planner';
 import { ImageToTextService } from '../transforms';
 import { AdapterPool } from './adapter-pool';
@@ -31,10 +32,21 @@ import { NoopRecorder } from './noop-recorder';
     { provide: RoutePlanner, useFactory: () => new RoutePlanner() },
     {
       provide: AttemptLoop,
-      useFactory: (planner: RoutePlanner, pool: AdapterPool) => new AttemptLoop(planner, pool),
-      inject: [RoutePlanner, AdapterPool],
+      useFactory: (planner: RoutePlanner, pool: AdapterPool, metrics: GatewayMetrics) =>
+        new AttemptLoop(planner, pool, {
+          onFallback: () => metrics.fallback(),
+          onUpstreamError: (provider, code) => metrics.upstreamError(provider, code),
+        }),
+      inject: [RoutePlanner, AdapterPool, GatewayMetrics],
     },
-    { provide: ImageToTextService, useFactory: () => new ImageToTextService({}) },
+    {
+      provide: ImageToTextService,
+      useFactory: (metrics: GatewayMetrics) =>
+        new ImageToTextService({
+          metrics: { hit: () => metrics.imageCacheHit(), miss: () => metrics.imageCacheMiss() },
+        }),
+      inject: [GatewayMetrics],
+    },
     {
       provide: GATEWAY_ACCESS,
       useFactory: (access: AccessControl | undefined) => access ?? new OpenAccess(),
@@ -48,6 +60,7 @@ import { NoopRecorder } from './noop-recorder';
         images: ImageToTextService,
         logger: Logger,
         access: AccessControl,
+        metrics: GatewayMetrics,
         recorder: CallRecorder | undefined,
       ) => {
         let internal: InternalCaller | null = null;
@@ -57,6 +70,7 @@ import { NoopRecorder } from './noop-recorder';
           images,
           access,
           recorder: recorder ?? new NoopRecorder(),
+          metrics,
           describeImage: (model, prompt, url, parent) =>
             (internal as InternalCaller).describeImage(model, prompt, url, parent.sessionId, parent.id),
           onError: (err) => logger.error({ err }, 'unexpected error in the gateway'),
@@ -70,6 +84,7 @@ import { NoopRecorder } from './noop-recorder';
         ImageToTextService,
         LOGGER,
         GATEWAY_ACCESS,
+        GatewayMetrics,
         { token: CALL_RECORDER, optional: true },
       ],
     },

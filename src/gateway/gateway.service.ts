@@ -23,7 +23,7 @@ import {
   type ImageToTextService,
 } from '../transforms';
 import { AttemptLoop, ClientGoneError } from './attempt-loop';
-import type { CallRecorder } from './call-record';
+import type { CallRecord, CallRecorder } from './call-record';
 import { CallState } from './call-state';
 import type { ClientSink } from './client-sink';
 import {
@@ -63,6 +63,12 @@ export interface GatewayDeps {
   access: AccessControl;
   recorder: CallRecorder;
   images: ImageToTextService;
+  metrics?: {
+    observe(rec: CallRecord): void;
+    tokensOf(u: CallRecord['usage']): void;
+    streamStarted(): void;
+    streamEnded(): void;
+  };
   /** Runs a chat call made by the gateway itself (image descriptions); returns the text. */
   describeImage?: (model: string, prompt: string, imageUrl: string, parent: CallState) => Promise<string>;
   onError?: (err: unknown) => void;
@@ -105,7 +111,16 @@ export class GatewayService {
       state.keyId = grant.keyId;
       call.sink.onClose(() => state.cancel());
       const delivery = await this.route(state, body, grant);
-      await delivery(call.sink);
+      if (state.stream && this.deps.metrics) {
+        this.deps.metrics.streamStarted();
+        try {
+          await delivery(call.sink);
+        } finally {
+          this.deps.metrics.streamEnded();
+        }
+      } else {
+        await delivery(call.sink);
+      }
     } catch (err) {
       this.fail(state, call.sink, err);
     }
@@ -297,12 +312,15 @@ export class GatewayService {
 
   private finish(state: CallState): void {
     try {
-      if (state.keyId !== null && state.status !== 'error') {
+      if (state.status !== 'error') {
         const usage = usageOfCall(state);
         state.usage = usage;
-        if (usage) this.deps.access.settle(state.keyId, usage);
+        if (usage && state.keyId !== null) this.deps.access.settle(state.keyId, usage);
       }
-      this.deps.recorder.record(state.toRecord());
+      const rec = state.toRecord();
+      this.deps.metrics?.observe(rec);
+      if (rec.usage) this.deps.metrics?.tokensOf(rec.usage);
+      this.deps.recorder.record(rec);
     } catch (err) {
       this.deps.onError?.(err);
     }

@@ -32,10 +32,36 @@ export function usageOfResponse(response: RecordedResponse): TraceUsage | null {
         return null;
       }
     case 'sse':
-      return traceUsageFrom(lastChunkUsage(chatChunksFromSse(response.chunks)));
+      return usageOfSse(response.chunks);
     case 'chunks':
       return traceUsageFrom(lastChunkUsage(response.chunks));
   }
+}
+
+/**
+ * Usage of an SSE stream without parsing every event: only the last event that carries a usage
+ * object is parsed (the usage chunk comes last).
+ */
+export function usageOfSse(chunks: readonly Buffer[]): TraceUsage | null {
+  let tail = Buffer.alloc(0);
+  for (let i = chunks.length - 1; i >= 0; i--) {
+    tail = Buffer.concat([chunks[i] as Buffer, tail]);
+    const at = tail.lastIndexOf('"usage":{');
+    if (at < 0) {
+      if (tail.length > 65_536) break;
+      continue;
+    }
+    const start = tail.lastIndexOf('data:', at);
+    if (start < 0) continue;
+    const end = tail.indexOf('\n', at);
+    const line = tail.subarray(start + 5, end < 0 ? tail.length : end).toString('utf8');
+    try {
+      return traceUsageFrom(usageField(JSON.parse(line)));
+    } catch {
+      return traceUsageFrom(lastChunkUsage(chatChunksFromSse(chunks)));
+    }
+  }
+  return null;
 }
 
 export function usageOfCall(state: { response: RecordedResponse }): TraceUsage | null {

@@ -101,6 +101,28 @@ describe('the mock provider with the shipped config', () => {
     expect(Number(overhead)).toBeGreaterThanOrEqual(0);
   });
 
+  it('exposes every metric on /metrics, moving as calls happen', async () => {
+    const text = await (await fetch(`${gw.url}/metrics`)).text();
+    for (const name of [
+      'gateway_requests_total',
+      'gateway_request_duration_seconds',
+      'gateway_ttft_seconds',
+      'gateway_tokens_total',
+      'gateway_upstream_errors_total',
+      'gateway_fallbacks_total',
+      'gateway_active_streams',
+      'gateway_trace_queue_depth',
+      'gateway_traces_dropped_total',
+    ]) {
+      expect(text).toContain(`# HELP ${name} `);
+      expect(text).toContain(`# TYPE ${name} `);
+    }
+    expect(text).toMatch(/gateway_requests_total\{model="mock",provider="mock",status="success"\} [1-9]/);
+    const completion = /gateway_tokens_total\{type="completion"\} (\d+)/.exec(text);
+    expect(Number(completion?.[1])).toBeGreaterThan(0);
+    expect(text).toMatch(/gateway_ttft_seconds_count [1-9]/);
+  });
+
   it('answers /health and /ready', async () => {
     const health = await fetch(`${gw.url}/health`);
     expect(health.status).toBe(200);

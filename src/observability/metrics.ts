@@ -1,0 +1,130 @@
+/** Prometheus metrics (SPEC §7); every metric's HELP/TYPE is present from start. */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { TraceUsage } from '../common/openai.types';
+import type { CallRecord } from '../gateway/call-record';
+
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly requests = new Counter({
+    name: 'gateway_requests_total',
+    help: 'Calls on /v1 by requested model, provider and outcome.',
+    labelNames: ['model', 'provider', 'status'] as const,
+    registers: [this.registry],
+  });
+  private readonly duration = new Histogram({
+    name: 'gateway_request_duration_seconds',
+    help: 'Time from request arrival to the end of the response.',
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly ttft = new Histogram({
+    name: 'gateway_ttft_seconds',
+    help: 'Time to the first streamed byte.',
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly tokens = new Counter({
+    name: 'gateway_tokens_total',
+    help: 'Tokens by type (prompt, completion, cached, reasoning).',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+  private readonly upstreamErrors = new Counter({
+    name: 'gateway_upstream_errors_total',
+    help: 'Failed upstream attempts by provider and HTTP status or error kind.',
+    labelNames: ['provider', 'code'] as const,
+    registers: [this.registry],
+  });
+  private readonly fallbacks = new Counter({
+    name: 'gateway_fallbacks_total',
+    help: 'Fallback models tried after every target of a route failed.',
+    registers: [this.registry],
+  });
+  private readonly activeStreams = new Gauge({
+    name: 'gateway_active_streams',
+    help: 'Streams being sent to clients now.',
+    registers: [this.registry],
+  });
+  private readonly imageCache = new Counter({
+    name: 'gateway_image_description_cache_total',
+    help: 'image_to_text description look-ups by result (hit, miss).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  private queue: { depth: () => number; dropped: () => number } = { depth: () => 0, dropped: () => 0 };
+
+  constructor() {
+    const metrics = this;
+    new Gauge({
+      name: 'gateway_trace_queue_depth',
+      help: 'Traces waiting to be written.',
+      registers: [this.registry],
+      collect() {
+        this.set(metrics.queue.depth());
+      },
+    });
+    new Counter({
+      name: 'gateway_traces_dropped_total',
+      help: 'Traces dropped because the bounded queue was full.',
+      registers: [this.registry],
+      collect() {
+        const d = metrics.queue.dropped();
+        const self = this as unknown as { hashMap: Record<string, { value: number }> };
+        const current = self.hashMap['']?.value ?? 0;
+        if (d > current) this.inc(d - current);
+      },
+    });
+    collectDefaultMetrics({ register: this.registry, prefix: 'gateway_process_' });
+    this.tokens.inc({ type: 'prompt' }, 0);
+    this.tokens.inc({ type: 'completion' }, 0);
+    this.fallbacks.inc(0);
+  }
+
+  /** The trace writer's queue, read when /metrics is scraped. */
+  bindTraceQueue(queue: { depth: () => number; dropped: () => number }): void {
+    this.queue = queue;
+  }
+
+  streamStarted(): void {
+    this.activeStreams.inc();
+  }
+
+  streamEnded(): void {
+    this.activeStreams.dec();
+  }
+
+  fallback(): void {
+    this.fallbacks.inc();
+  }
+
+  upstreamError(provider: string, code: string): void {
+    this.upstreamErrors.inc({ provider, code });
+  }
+
+  imageCacheHit(): void {
+    this.imageCache.inc({ result: 'hit' });
+  }
+
+  imageCacheMiss(): void {
+    this.imageCache.inc({ result: 'miss' });
+  }
+
+  /** One finished call (tokens are counted when its usage is known: see `tokensOf`). */
+  observe(rec: CallRecord): void {
+    this.requests.inc({ model: rec.model ?? '', provider: rec.provider ?? '', status: rec.status });
+    this.duration.observe(rec.latencyMs / 1000);
+    if (rec.ttftMs !== null) this.ttft.observe(rec.ttftMs / 1000);
+  }
+
+  tokensOf(u: TraceUsage | null): void {
+    if (u) {
+      this.tokens.inc({ type: 'prompt' }, u.prompt_tokens);
+      this.tokens.inc({ type: 'completion' }, u.completion_tokens);
+      if (u.cached_tokens) this.tokens.inc({ type: 'cached' }, u.cached_tokens);
+      if (u.reasoning_tokens) this.tokens.inc({ type: 'reasoning' }, u.reasoning_tokens);
+    }
+  }
+}
