@@ -57,13 +57,13 @@ export class GatewayMetrics {
   private queue: { depth: () => number; dropped: () => number } = { depth: () => 0, dropped: () => 0 };
 
   constructor() {
-    const metrics = this;
+    const queue = (): { depth: () => number; dropped: () => number } => this.queue;
     new Gauge({
       name: 'gateway_trace_queue_depth',
       help: 'Traces waiting to be written.',
       registers: [this.registry],
       collect() {
-        this.set(metrics.queue.depth());
+        this.set(queue().depth());
       },
     });
     new Counter({
@@ -71,7 +71,7 @@ export class GatewayMetrics {
       help: 'Traces dropped because the bounded queue was full.',
       registers: [this.registry],
       collect() {
-        const d = metrics.queue.dropped();
+        const d = queue().dropped();
         const self = this as unknown as { hashMap: Record<string, { value: number }> };
         const current = self.hashMap['']?.value ?? 0;
         if (d > current) this.inc(d - current);
