@@ -188,20 +188,14 @@ export class GatewayService {
   ): Promise<Delivery> {
     const { req, prefix } = prepared;
     if (prepared.passthrough && adapter.passthrough) {
-      const upstreamBody =
-        state.stream && !state.wantUsage
-          ? { ...req, stream_options: { ...(req.stream_options ?? {}), include_usage: true } }
-          : req;
-      state.upstreamRequest = upstreamBody;
-      const res = await adapter.passthrough(
-        { path: '/chat/completions', body: JSON.stringify(upstreamBody), model: target.upstreamModel },
+      return this.passthrough(
+        state,
+        '/chat/completions',
+        req,
+        target,
+        adapter.passthrough.bind(adapter),
         ctx,
       );
-      if (res.status >= 300) throw await upstreamErrorFrom(res, target.provider.id);
-      if (!state.stream) return rawJsonDelivery(state, await collect(res.body));
-      const it = (res.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-      const first = await it.next();
-      return rawSseDelivery(state, first, it);
     }
     if (!state.stream) {
       const completion = await adapter.chat({ ...req, stream: false }, ctx);
@@ -216,6 +210,30 @@ export class GatewayService {
     return chunkDelivery(state, first, it, map);
   }
 
+  /**
+   * Sends an OpenAI-format body and forwards the reply's bytes untouched. Streams always ask the
+   * upstream for usage; the usage chunk is held back from a client that did not ask.
+   */
+  private async passthrough(
+    state: CallState,
+    path: '/chat/completions' | '/completions',
+    req: { stream_options?: object | null },
+    target: PlannedTarget,
+    send: NonNullable<ProviderAdapter['passthrough']>,
+    ctx: CallContext,
+  ): Promise<Delivery> {
+    const upstreamBody =
+      state.stream && !state.wantUsage
+        ? { ...req, stream_options: { ...(req.stream_options ?? {}), include_usage: true } }
+        : req;
+    state.upstreamRequest = upstreamBody;
+    const res = await send({ path, body: JSON.stringify(upstreamBody), model: target.upstreamModel }, ctx);
+    if (res.status >= 300) throw await upstreamErrorFrom(res, target.provider.id);
+    if (!state.stream) return rawJsonDelivery(state, await collect(res.body));
+    const it = (res.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    return rawSseDelivery(state, await it.next(), it);
+  }
+
   private async sendCompletions(
     state: CallState,
     body: Record<string, unknown>,
@@ -227,19 +245,7 @@ export class GatewayService {
       ? body
       : { ...body, model: target.upstreamModel }) as unknown as CompletionRequest;
     if (adapter.capabilities.passthrough && adapter.passthrough) {
-      const upstreamBody =
-        state.stream && !state.wantUsage
-          ? { ...req, stream_options: { ...(req.stream_options ?? {}), include_usage: true } }
-          : req;
-      state.upstreamRequest = upstreamBody;
-      const res = await adapter.passthrough(
-        { path: '/completions', body: JSON.stringify(upstreamBody), model: target.upstreamModel },
-        ctx,
-      );
-      if (res.status >= 300) throw await upstreamErrorFrom(res, target.provider.id);
-      if (!state.stream) return rawJsonDelivery(state, await collect(res.body));
-      const it = (res.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-      return rawSseDelivery(state, await it.next(), it);
+      return this.passthrough(state, '/completions', req, target, adapter.passthrough.bind(adapter), ctx);
     }
     if (!adapter.completions) {
       throw GatewayError.badRequest(
