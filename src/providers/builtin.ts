@@ -1,5 +1,6 @@
 /** The built-in adapter types. Plugins register theirs into a copy of this registry. */
 import type { AdapterDefinition } from './adapter.interface';
+import { anthropicAdapter } from './anthropic/anthropic.adapter';
 import { azureAdapter } from './azure/azure.adapter';
 import { cozeAdapter } from './coze/coze.adapter';
 import { geminiAdapter } from './gemini/gemini.adapter';
@@ -10,6 +11,7 @@ import { AdapterRegistry } from './registry';
 export const BUILTIN_ADAPTERS: readonly AdapterDefinition[] = [
   openaiAdapter,
   azureAdapter,
+  anthropicAdapter,
   geminiAdapter,
   cozeAdapter,
   mockAdapter,
