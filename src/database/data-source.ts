@@ -28,6 +28,10 @@ export function createDataSource(url: string, entities: Entities, migrations: Mi
         db.pragma('journal_mode = WAL');
         db.pragma('synchronous = NORMAL');
         db.pragma('busy_timeout = 5000');
+        // Keep indexes of a large trace table in memory: 64 MB page cache, 256 MB memory map.
+        db.pragma('cache_size = -65536');
+        db.pragma('mmap_size = 268435456');
+        db.pragma('temp_store = MEMORY');
       },
     };
   } else if (/^postgres(ql)?:\/\//.test(url)) {

@@ -2,6 +2,11 @@
 import { ClientKeyEntity } from '../auth/client-key.entity';
 import { CreateClientKeys1795347600000 } from '../auth/create-client-keys.migration';
 import { CreateTraces1795347700000 } from '../traces/traces.migration';
+import { AddTraceSearch1795347800000 } from './migrations/1795347800000-trace-search';
 
 export const ENTITIES = [ClientKeyEntity];
-export const MIGRATIONS = [CreateClientKeys1795347600000, CreateTraces1795347700000];
+export const MIGRATIONS = [
+  CreateClientKeys1795347600000,
+  CreateTraces1795347700000,
+  AddTraceSearch1795347800000,
+];

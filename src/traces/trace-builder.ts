@@ -8,7 +8,10 @@ import {
   traceUsageFrom,
 } from '../common/reassemble';
 import type { CallRecord, RecordedResponse } from '../gateway/call-record';
+import { redact } from './redact';
 import { parentHash, replyHash } from './threading';
+
+export { redact } from './redact';
 
 export interface TraceDraft {
   id: string;
@@ -32,6 +35,8 @@ export interface TraceDraft {
   metadata: Record<string, unknown> | null;
   replayOf: string | null;
   sessionHeader: string | null;
+  /** A turn number given by the caller (ingest); otherwise computed. */
+  turnOverride: number | null;
   /** Hash a follow-up request of this conversation will present. */
   replyHash: string | null;
   /** Hash of this request's history, to find the turn it continues. */
@@ -40,18 +45,12 @@ export interface TraceDraft {
   request: unknown;
   upstreamRequest: unknown;
   response: unknown;
+  /** Request and response text for full-text search. */
+  searchText: string;
 }
 
-const SECRET_KEYS = new Set(['api_key', 'apikey', 'authorization', 'x-api-key', 'api-key', 'password', 'secret']);
-
-/** A copy with credential-like fields replaced; bodies never carry headers, but a client may send such fields. */
-export function redact(value: unknown, depth = 0): unknown {
-  if (depth > 64 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEYS.has(k.toLowerCase()) ? '[redacted]' : redact(v, depth + 1);
-  return out;
-}
+/** Longest text indexed for search per trace. */
+const SEARCH_TEXT_MAX = 32_768;
 
 function responseValue(endpoint: string, r: RecordedResponse): unknown {
   switch (r.kind) {
@@ -77,34 +76,81 @@ function responseValue(endpoint: string, r: RecordedResponse): unknown {
   }
 }
 
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 function replyMessage(response: unknown): { role: string; content: unknown; tool_calls?: unknown } | null {
   const choice = (response as ChatCompletion | null)?.choices?.[0];
-  if (!choice || !('message' in choice) || !choice.message) return null;
+  if (!isObject(choice) || !isObject(choice.message)) return null;
   return choice.message;
 }
 
+/** The text of a message content, a prompt or an input: strings and text parts. */
+function textOf(value: unknown, depth = 0): string {
+  if (typeof value === 'string') return value;
+  if (depth > 8) return '';
+  if (Array.isArray(value)) return value.map((v) => textOf(v, depth + 1)).join('\n');
+  if (!isObject(value)) return '';
+  const parts: string[] = [];
+  if (typeof value.text === 'string') parts.push(value.text);
+  if ('content' in value) parts.push(textOf(value.content, depth + 1));
+  if (typeof value.reasoning_content === 'string') parts.push(value.reasoning_content);
+  if (Array.isArray(value.tool_calls)) {
+    for (const c of value.tool_calls) {
+      const f = isObject(c) && isObject(c.function) ? c.function : null;
+      if (f) parts.push(`${typeof f.name === 'string' ? f.name : ''} ${typeof f.arguments === 'string' ? f.arguments : ''}`);
+    }
+  }
+  return parts.filter((p) => p !== '').join('\n');
+}
+
+function requestText(request: unknown): string {
+  if (!isObject(request)) return typeof request === 'string' ? request : '';
+  return [textOf(request.messages), textOf(request.prompt), textOf(request.input)].filter((s) => s !== '').join('\n');
+}
+
 function outputText(response: unknown): string {
-  const choices = (response as { choices?: Array<{ message?: { content?: unknown; tool_calls?: unknown }; text?: unknown }> } | null)?.choices;
-  if (!Array.isArray(choices)) return '';
-  return choices
-    .map((c) => (typeof c.text === 'string' ? c.text : typeof c.message?.content === 'string' ? c.message.content : JSON.stringify(c.message?.tool_calls ?? '')))
+  if (typeof response === 'string') return response;
+  if (!isObject(response) || !Array.isArray(response.choices)) return '';
+  return response.choices
+    .map((c: unknown) => (isObject(c) ? (typeof c.text === 'string' ? c.text : textOf(c.message)) : ''))
     .join('\n');
 }
 
-function isMultimodal(messages: unknown[]): boolean {
-  return messages.some(
-    (m) => Array.isArray((m as { content?: unknown })?.content) && ((m as { content: unknown[] }).content).some((p) => (p as { type?: unknown })?.type === 'image_url'),
-  );
+function isImagePart(p: unknown): boolean {
+  return isObject(p) && (p.type === 'image_url' || p.type === 'input_image' || p.type === 'image');
 }
 
-export function buildTrace(rec: CallRecord): TraceDraft {
-  const request = rec.request as { messages?: unknown; tools?: unknown } | null;
-  const messages = Array.isArray(request?.messages) ? (request.messages as unknown[]) : [];
+function isMultimodal(messages: unknown[]): boolean {
+  return messages.some((m) => isObject(m) && Array.isArray(m.content) && m.content.some(isImagePart));
+}
+
+function nonEmptyArray(v: unknown): boolean {
+  return Array.isArray(v) && v.length > 0;
+}
+
+function hasToolCalls(response: unknown): boolean {
+  if (!isObject(response) || !Array.isArray(response.choices)) return false;
+  return response.choices.some((c: unknown) => isObject(c) && isObject(c.message) && nonEmptyArray(c.message.tool_calls));
+}
+
+function usageOf(rec: CallRecord, request: unknown, response: unknown): TraceUsage | null {
+  if (rec.usage) return rec.usage;
+  const reported = isObject(response) ? traceUsageFrom(response.usage as never) : null;
+  if (reported) return reported;
+  if (rec.status === 'error' || response === null) return null;
+  return estimateUsage(request, outputText(response));
+}
+
+export function buildTrace(rec: CallRecord, turnOverride: number | null = null): TraceDraft {
+  const request = isObject(rec.request) ? rec.request : null;
+  const messages = Array.isArray(request?.messages) ? request.messages : [];
   const response = responseValue(rec.endpoint, rec.response);
   const reply = rec.status === 'error' ? null : replyMessage(response);
-  let usage = rec.usage ?? traceUsageFrom((response as { usage?: never } | null)?.usage);
-  if (!usage && rec.status !== 'error' && response !== null) usage = estimateUsage(request, outputText(response));
-  const toolCalls = reply && Array.isArray((reply as { tool_calls?: unknown }).tool_calls) && ((reply as { tool_calls: unknown[] }).tool_calls).length > 0;
+  const chat = rec.endpoint === '/v1/chat/completions' || (rec.endpoint === '/api/traces' && messages.length > 0);
+  const redactedRequest = redact(rec.request);
+  const redactedResponse = redact(response);
   return {
     id: rec.id,
     createdAt: Math.round(rec.startedAt),
@@ -120,19 +166,21 @@ export function buildTrace(rec: CallRecord): TraceDraft {
     latencyMs: round(rec.latencyMs),
     ttftMs: rec.ttftMs === null ? null : round(rec.ttftMs),
     overheadMs: round(rec.overheadMs),
-    usage,
+    usage: usageOf(rec, rec.request, response),
     multimodal: isMultimodal(messages),
-    tools: (Array.isArray(request?.tools) && (request.tools as unknown[]).length > 0) || !!toolCalls,
+    tools: nonEmptyArray(request?.tools) || nonEmptyArray(request?.functions) || hasToolCalls(response),
     attempts: rec.attempts,
-    metadata: rec.metadata,
+    metadata: rec.metadata === null ? null : (redact(rec.metadata) as Record<string, unknown>),
     replayOf: rec.replayOf,
     sessionHeader: rec.sessionId,
-    replyHash: rec.endpoint === '/v1/chat/completions' ? replyHash(messages as never[], reply) : null,
-    parentHash: rec.endpoint === '/v1/chat/completions' ? parentHash(messages as never[]) : null,
+    turnOverride,
+    replyHash: chat ? replyHash(messages as never[], reply) : null,
+    parentHash: chat ? parentHash(messages as never[]) : null,
     messages,
-    request: redact(rec.request),
+    request: redactedRequest,
     upstreamRequest: redact(rec.upstreamRequest),
-    response,
+    response: redactedResponse,
+    searchText: `${requestText(redactedRequest)}\n${outputText(redactedResponse)}`.slice(0, SEARCH_TEXT_MAX),
   };
 }
 

@@ -1,71 +1,89 @@
-/** /api: records, sessions, replay (SPEC §5). Thin: the store and the replay runner do the work. */
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
+/** /api: records, sessions, replay, ingest, export, stats (SPEC §5). Thin: services do the work. */
+import { Readable } from 'node:stream';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Req,
+  StreamableFile,
+  UseGuards,
+} from '@nestjs/common';
+import { MasterKeyGuard } from '../auth/master-key.guard';
 import { GatewayError } from '../common/errors';
 import { REPLAY_RUNNER } from '../common/tokens';
-import { MasterKeyGuard } from '../auth/master-key.guard';
-import type { InternalCaller } from '../gateway/internal-call';
-import { TraceStore, type TraceFilters, type TraceView } from './trace-store';
-
-function limitOf(v: string | undefined): number {
-  if (v === undefined) return 50;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 500) throw GatewayError.badRequest('`limit` must be an integer from 1 to 500.', 'limit');
-  return n;
-}
-
-function timeOf(v: string | undefined, name: string): number | undefined {
-  if (v === undefined || v === '') return undefined;
-  const t = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isFinite(t)) throw GatewayError.badRequest(`\`${name}\` must be an ISO 8601 time or epoch milliseconds.`, name);
-  return t;
-}
+import { parseIngest } from './ingest';
+import { IngestGuard, type IngestRequest } from './ingest.guard';
+import type { ReplayRunner } from './replay-runner';
+import { TraceQuery, type Page, type SessionView } from './trace-query';
+import type { TraceView } from './trace-sql';
+import { TraceStats, type Stats } from './trace-stats';
+import { TraceStore } from './trace-store';
+import { TraceWriter } from './trace-writer';
+import { cursorOf, filtersOf, limitOf, statsRangeOf, type QueryBag } from './traces.params';
 
 function notFound(what: string, id: string): GatewayError {
   return new GatewayError(404, `No ${what} with id \`${id}\`.`, 'invalid_request_error', 'not_found', 'id');
 }
 
+async function* jsonLines(traces: AsyncIterable<TraceView>): AsyncGenerator<string> {
+  for await (const t of traces) yield `${JSON.stringify(t)}\n`;
+}
+
 @Controller('api')
-@UseGuards(MasterKeyGuard)
 export class TracesController {
   constructor(
     private readonly store: TraceStore,
-    @Inject(REPLAY_RUNNER) private readonly replay: InternalCaller,
+    private readonly query: TraceQuery,
+    private readonly figures: TraceStats,
+    private readonly writer: TraceWriter,
+    @Inject(REPLAY_RUNNER) private readonly replay: ReplayRunner,
   ) {}
 
   @Get('records')
-  list(@Query() q: Record<string, string | undefined>): Promise<{ data: TraceView[]; next_cursor: string | null }> {
-    const filters: TraceFilters = {};
-    for (const k of ['model', 'status', 'key_id', 'session_id', 'q'] as const) {
-      const v = q[k];
-      if (v) filters[k] = v;
-    }
-    const since = timeOf(q.since, 'since');
-    const until = timeOf(q.until, 'until');
-    if (since !== undefined) filters.since = since;
-    if (until !== undefined) filters.until = until;
-    return this.store.list(filters, limitOf(q.limit), q.cursor ?? null);
+  @UseGuards(MasterKeyGuard)
+  list(@Query() q: QueryBag): Promise<Page<TraceView>> {
+    return this.query.list(filtersOf(q), limitOf(q), cursorOf(q));
+  }
+
+  @Get('records/export')
+  @UseGuards(MasterKeyGuard)
+  export(@Query() q: QueryBag): StreamableFile {
+    const format = q.format ?? 'jsonl';
+    if (format !== 'jsonl') throw GatewayError.badRequest('`format` must be jsonl.', 'format');
+    const stream = Readable.from(jsonLines(this.query.export(filtersOf(q))));
+    return new StreamableFile(stream, { type: 'application/x-ndjson', disposition: 'attachment; filename="traces.jsonl"' });
   }
 
   @Get('records/:id')
+  @UseGuards(MasterKeyGuard)
   async get(@Param('id') id: string): Promise<TraceView> {
-    const rec = await this.store.get(id);
+    const rec = await this.query.get(id);
     if (!rec) throw notFound('record', id);
     return rec;
   }
 
   @Delete('records/:id')
+  @UseGuards(MasterKeyGuard)
   @HttpCode(204)
   async remove(@Param('id') id: string): Promise<void> {
     if (!(await this.store.delete(id))) throw notFound('record', id);
   }
 
   @Post('records/:id/replay')
+  @UseGuards(MasterKeyGuard)
   @HttpCode(200)
-  async replayRecord(@Param('id') id: string, @Body() body: { request?: unknown } | undefined): Promise<{ record_id: string; response: unknown }> {
-    const rec = await this.store.get(id);
+  async replayRecord(@Param('id') id: string, @Body() body: unknown): Promise<{ record_id: string; response: unknown }> {
+    const rec = await this.query.get(id);
     if (!rec) throw notFound('record', id);
-    const request = body?.request ?? rec.request;
-    if (!request || typeof request !== 'object') {
+    const edited = typeof body === 'object' && body !== null ? (body as { request?: unknown }).request : undefined;
+    const request = edited ?? rec.request;
+    if (typeof request !== 'object' || request === null || Array.isArray(request)) {
       throw GatewayError.badRequest('The record has no stored request to replay; send `request`.', 'request');
     }
     const r = await this.replay.run(request, { replayOf: id, sessionId: null });
@@ -73,12 +91,34 @@ export class TracesController {
   }
 
   @Get('sessions')
-  sessions(@Query('limit') limit?: string, @Query('cursor') cursor?: string): Promise<{ data: unknown[]; next_cursor: string | null }> {
-    return this.store.sessions(limitOf(limit), cursor ?? null);
+  @UseGuards(MasterKeyGuard)
+  sessions(@Query() q: QueryBag): Promise<Page<SessionView>> {
+    return this.query.sessions(limitOf(q), cursorOf(q));
   }
 
   @Get('sessions/:id/records')
+  @UseGuards(MasterKeyGuard)
   async sessionRecords(@Param('id') id: string): Promise<{ data: TraceView[]; next_cursor: null }> {
-    return { data: await this.store.sessionRecords(id), next_cursor: null };
+    return { data: await this.query.sessionRecords(id), next_cursor: null };
+  }
+
+  @Post('traces')
+  @UseGuards(IngestGuard)
+  @HttpCode(201)
+  ingest(@Body() body: unknown, @Req() req: IngestRequest): { id: string } {
+    const { rec, turn } = parseIngest(body, req.ingestKeyId ?? null);
+    if (!this.writer.enqueue(rec, turn)) {
+      throw new GatewayError(503, 'The trace queue is full; retry later.', 'api_error', 'trace_queue_full', null, {
+        'retry-after': '1',
+      });
+    }
+    return { id: rec.id };
+  }
+
+  @Get('stats')
+  @UseGuards(MasterKeyGuard)
+  stats(@Query() q: QueryBag): Promise<Stats> {
+    const { since, until, bucketS } = statsRangeOf(q);
+    return this.figures.compute(since, until, bucketS);
   }
 }

@@ -1,19 +1,32 @@
-/** Traces: the recorder behind CALL_RECORDER, the store and the /api controller. */
-import { Global, Inject, Injectable, Module, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+/** Traces: the recorder behind CALL_RECORDER, storage, queries and the /api controller. */
+import {
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  type BeforeApplicationShutdown,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { DATA_SOURCE, LOGGER } from '../common/tokens';
 import { ConfigService } from '../config/config.service';
 import { CALL_RECORDER } from '../gateway/call-record';
 import type { Logger } from '../observability/logger';
+import { IngestGuard } from './ingest.guard';
+import { TraceQuery } from './trace-query';
+import { TraceStats } from './trace-stats';
 import { TraceStore } from './trace-store';
 import { TraceWriter } from './trace-writer';
 import { TracesController } from './traces.controller';
 
 const DAY_MS = 86_400_000;
+const RETENTION_EVERY_MS = 3_600_000;
 
 @Injectable()
-class TracesLifecycle implements OnModuleInit, BeforeApplicationShutdown {
+class TracesLifecycle implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private retention: NodeJS.Timeout | null = null;
+  private pruning: Promise<void> | null = null;
 
   constructor(
     private readonly writer: TraceWriter,
@@ -25,20 +38,31 @@ class TracesLifecycle implements OnModuleInit, BeforeApplicationShutdown {
   onModuleInit(): void {
     const prune = (): void => {
       const days = this.config.current.config.traces.retention_days;
-      if (days <= 0) return;
-      this.store.deleteOlderThan(Date.now() - days * DAY_MS).catch((err: unknown) => {
-        this.logger.warn({ error: err instanceof Error ? err.message : String(err) }, 'trace retention pass failed');
-      });
+      if (days <= 0 || this.pruning) return;
+      this.pruning = this.store
+        .deleteOlderThan(Date.now() - days * DAY_MS)
+        .then(() => undefined)
+        .catch((err: unknown) => {
+          this.logger.warn({ error: err instanceof Error ? err.message : String(err) }, 'trace retention pass failed');
+        })
+        .finally(() => {
+          this.pruning = null;
+        });
     };
     prune();
-    this.retention = setInterval(prune, 3_600_000);
+    this.retention = setInterval(prune, RETENTION_EVERY_MS);
     this.retention.unref();
   }
 
-  /** Every queued trace is written before the database closes (in onApplicationShutdown). */
+  /** Every queued trace is written before the database closes (DatabaseModule, onApplicationShutdown). */
   async beforeApplicationShutdown(): Promise<void> {
     if (this.retention) clearInterval(this.retention);
+    if (this.pruning) await this.pruning;
     await this.writer.close();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.writer.flush(1000);
   }
 }
 
@@ -47,6 +71,8 @@ class TracesLifecycle implements OnModuleInit, BeforeApplicationShutdown {
   controllers: [TracesController],
   providers: [
     { provide: TraceStore, inject: [DATA_SOURCE], useFactory: (ds: DataSource) => new TraceStore(ds) },
+    { provide: TraceQuery, inject: [DATA_SOURCE], useFactory: (ds: DataSource) => new TraceQuery(ds) },
+    { provide: TraceStats, inject: [DATA_SOURCE], useFactory: (ds: DataSource) => new TraceStats(ds) },
     {
       provide: TraceWriter,
       inject: [TraceStore, ConfigService, LOGGER],
@@ -59,8 +85,9 @@ class TracesLifecycle implements OnModuleInit, BeforeApplicationShutdown {
         }),
     },
     { provide: CALL_RECORDER, useExisting: TraceWriter },
+    IngestGuard,
     TracesLifecycle,
   ],
-  exports: [CALL_RECORDER, TraceWriter, TraceStore],
+  exports: [CALL_RECORDER, TraceWriter, TraceStore, TraceQuery],
 })
 export class TracesModule {}

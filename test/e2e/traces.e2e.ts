@@ -210,6 +210,69 @@ routes:
     expect(t.response.choices[0].message.content.length).toBeGreaterThan(0);
   });
 
+  it('ingests a trace from application code, and refuses a bad one in OpenAI error shape', async () => {
+    const ok = await api('/api/traces', {
+      method: 'POST',
+      body: JSON.stringify({
+        session_id: 'app-1',
+        turn_number: 3,
+        request: { model: 'app-model', messages: [{ role: 'user', content: 'ingested Capybara' }] },
+        response: {
+          choices: [{ index: 0, message: { role: 'assistant', content: 'yes' }, finish_reason: 'stop' }],
+        },
+        status: 'success',
+        metadata: { app: 'x' },
+        latency_ms: 42,
+      }),
+    });
+    expect(ok.status).toBe(201);
+    const t = await waitForRecord(ok.body.id);
+    expect(t).toMatchObject({
+      session_id: 'app-1',
+      turn: 3,
+      model: 'app-model',
+      latency_ms: 42,
+      metadata: { app: 'x' },
+    });
+    const search = await api('/api/records?q=capybara');
+    expect(search.body.data.map((r: { id: string }) => r.id)).toEqual([ok.body.id]);
+    const bad = await api('/api/traces', {
+      method: 'POST',
+      body: JSON.stringify({ request: {}, status: 'done' }),
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ param: 'status', type: 'invalid_request_error' });
+    const anon = await fetch(`${gw.url}/api/traces`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(anon.status).toBe(401);
+  });
+
+  it('exports traces as JSON lines with bodies, and answers stats', async () => {
+    const res = await fetch(`${gw.url}/api/records/export?format=jsonl&model=gpt-t`, {
+      headers: { authorization: `Bearer ${MASTER}` },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('application/x-ndjson');
+    const lines = (await res.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThan(3);
+    expect(lines.every((l: { model: string; request: unknown }) => l.model === 'gpt-t' && l.request)).toBe(
+      true,
+    );
+    const stats = await api('/api/stats?bucket=1h');
+    expect(stats.status).toBe(200);
+    const gpt = stats.body.by_model.find((m: { model: string }) => m.model === 'gpt-t');
+    expect(gpt.requests).toBe(lines.length);
+    expect(gpt.latency_p95_ms).toBeGreaterThanOrEqual(gpt.latency_p50_ms);
+    expect(stats.body.buckets.length).toBeGreaterThan(0);
+    expect((await api('/api/stats?bucket=fortnight')).status).toBe(400);
+  });
+
   it('refuses the API without the master key', async () => {
     const res = await fetch(`${gw.url}/api/records`);
     expect(res.status).toBe(401);

@@ -1,0 +1,111 @@
+import { callRecord } from '../../test/support/call-records';
+import type { TraceDraft } from './trace-builder';
+import type { StoredTrace } from './trace-store';
+import { TraceWriter, type TraceSink } from './trace-writer';
+
+const quiet = { warn: () => undefined, error: () => undefined };
+
+class FakeSink implements TraceSink {
+  stored: TraceDraft[] = [];
+  batches: number[] = [];
+  down = false;
+  poison = new Set<string>();
+
+  async insertBatch(drafts: readonly TraceDraft[]): Promise<StoredTrace[]> {
+    if (this.down) throw new Error('connection refused');
+    if (drafts.some((d) => this.poison.has(d.id))) throw new Error('constraint failed');
+    this.batches.push(drafts.length);
+    this.stored.push(...drafts);
+    return drafts.map((d) => ({ id: d.id, session_id: d.id, turn: 1 }));
+  }
+
+  async ping(): Promise<boolean> {
+    return !this.down;
+  }
+}
+
+function writer(sink: FakeSink, over: Partial<ConstructorParameters<typeof TraceWriter>[1]> = {}): TraceWriter {
+  return new TraceWriter(sink, {
+    enabled: () => true,
+    storeBodies: () => true,
+    jsonl: () => undefined,
+    intervalMs: 1,
+    maxBackoffMs: 10,
+    logger: quiet,
+    ...over,
+  });
+}
+
+const rec = (text = 'hi') => callRecord([{ role: 'user', content: text }], 'ok');
+
+describe('TraceWriter', () => {
+  it('queues without writing in record(), then writes batches of at most 200', async () => {
+    const sink = new FakeSink();
+    const w = writer(sink, { batchSize: 1000 });
+    for (let i = 0; i < 450; i++) w.record(rec());
+    expect(sink.stored).toHaveLength(0);
+    expect(w.queueDepth()).toBe(450);
+    await w.flush();
+    expect(sink.stored).toHaveLength(450);
+    expect(Math.max(...sink.batches)).toBeLessThanOrEqual(200);
+    expect(w.queueDepth()).toBe(0);
+    expect(w.writtenTotal()).toBe(450);
+  });
+
+  it('counts what a full queue had to drop', async () => {
+    const sink = new FakeSink();
+    const w = writer(sink, { maxQueue: 3 });
+    for (let i = 0; i < 5; i++) w.record(rec());
+    expect(w.queueDepth()).toBe(3);
+    expect(w.droppedTotal()).toBe(2);
+    await w.flush();
+    expect(sink.stored).toHaveLength(3);
+  });
+
+  it('never throws from record(), even when the config cannot be read', () => {
+    const w = writer(new FakeSink(), {
+      enabled: () => {
+        throw new Error('no config yet');
+      },
+    });
+    expect(() => w.record(rec())).not.toThrow();
+    expect(w.droppedTotal()).toBe(1);
+  });
+
+  it('holds traces while the database is down, retries with backoff, loses none', async () => {
+    const sink = new FakeSink();
+    sink.down = true;
+    const w = writer(sink);
+    for (let i = 0; i < 10; i++) w.record(rec());
+    await new Promise((r) => setTimeout(r, 50));
+    expect(w.queueDepth()).toBe(10);
+    expect(w.droppedTotal()).toBe(0);
+    sink.down = false;
+    await w.flush();
+    expect(sink.stored).toHaveLength(10);
+  });
+
+  it('drops only the trace the database refuses, when the database answers', async () => {
+    const sink = new FakeSink();
+    const w = writer(sink);
+    const bad = rec('bad');
+    sink.poison.add(bad.id);
+    const good = [rec('a'), rec('b')];
+    w.record(good[0]!);
+    w.record(bad);
+    w.record(good[1]!);
+    await w.flush();
+    expect(sink.stored.map((d) => d.id)).toEqual(good.map((g) => g.id));
+    expect(w.droppedTotal()).toBe(1);
+    expect(w.queueDepth()).toBe(0);
+  });
+
+  it('records nothing when traces are disabled', async () => {
+    const sink = new FakeSink();
+    const w = writer(sink, { enabled: () => false });
+    w.record(rec());
+    await w.flush();
+    expect(sink.stored).toHaveLength(0);
+    expect(w.droppedTotal()).toBe(0);
+  });
+});

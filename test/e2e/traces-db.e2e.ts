@@ -1,0 +1,441 @@
+/**
+ * Trace storage and queries, run against SQLite and PostgreSQL: migrations, the batch writer,
+ * session threading, filters and cursor paging, full-text search, export, stats, retention,
+ * metadata-only mode and redaction (SPEC §5, issue 3).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DataSource } from 'typeorm';
+import { createDataSource } from '../../src/database/data-source';
+import { ENTITIES, MIGRATIONS } from '../../src/database/schema';
+import { parseIngest } from '../../src/traces/ingest';
+import { TraceQuery } from '../../src/traces/trace-query';
+import { TraceStats } from '../../src/traces/trace-stats';
+import { TraceStore } from '../../src/traces/trace-store';
+import { TraceWriter } from '../../src/traces/trace-writer';
+import { callRecord, nextTime, sseBytes } from '../support/call-records';
+import { createTempPostgres, PG_ADMIN_URL, reachable, warnSkipped } from '../support/temp-postgres';
+
+const quiet = { warn: () => undefined, error: () => undefined };
+
+interface Env {
+  ds: DataSource;
+  store: TraceStore;
+  query: TraceQuery;
+  stats: TraceStats;
+  dir: string;
+  writer(opts?: { storeBodies?: boolean; jsonl?: string }): TraceWriter;
+  cleanup(): Promise<void>;
+}
+
+async function open(url: string, dir: string, drop: () => Promise<void>): Promise<Env> {
+  const ds = createDataSource(url, ENTITIES, MIGRATIONS);
+  await ds.initialize();
+  await ds.runMigrations({ transaction: 'each' });
+  const store = new TraceStore(ds);
+  return {
+    ds,
+    store,
+    query: new TraceQuery(ds),
+    stats: new TraceStats(ds),
+    dir,
+    writer: (o = {}) =>
+      new TraceWriter(store, {
+        enabled: () => true,
+        storeBodies: () => o.storeBodies ?? true,
+        jsonl: () => o.jsonl,
+        intervalMs: 1,
+        logger: quiet,
+      }),
+    cleanup: async () => {
+      if (ds.isInitialized) await ds.destroy();
+      await drop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const user = (content: string) => ({ role: 'user', content });
+const assistant = (content: string) => ({ role: 'assistant', content });
+
+function suite(
+  name: string,
+  setup: (dir: string) => Promise<{ url: string; drop: () => Promise<void> } | null>,
+): void {
+  describe(`trace storage on ${name}`, () => {
+    let env: Env | null = null;
+
+    beforeAll(async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gw-tracedb-'));
+      const db = await setup(dir);
+      if (db) env = await open(db.url, dir, db.drop);
+    });
+    afterAll(async () => {
+      await env?.cleanup();
+    });
+
+    /** Runs the check when the database exists (PostgreSQL may be unreachable: warned above). */
+    const run = (title: string, fn: (e: Env) => Promise<void>) =>
+      it(title, async () => {
+        if (env) await fn(env);
+      });
+
+    run('writes a full trace: metadata in the list, bodies only in the record', async (e) => {
+      const w = e.writer();
+      const rec = callRecord([user('hello storage')], 'hi there', {
+        keyId: 'key_1',
+        metadata: { team: 'a' },
+        request: { model: 'gpt-x', messages: [user('hello storage')], api_key: 'sk-secret-field-1234567' },
+      });
+      w.record(rec);
+      await w.flush();
+      const t = await e.query.get(rec.id);
+      expect(t).toMatchObject({
+        id: rec.id,
+        endpoint: '/v1/chat/completions',
+        key_id: 'key_1',
+        model: 'gpt-x',
+        provider: 'up',
+        upstream_model: 'up-model',
+        stream: false,
+        status: 'success',
+        http_status: 200,
+        turn: 1,
+        session_id: rec.id,
+        latency_ms: 120,
+        overhead_ms: 1.5,
+        usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15, source: 'provider' },
+        flags: { multimodal: false, tools: false },
+        metadata: { team: 'a' },
+        replay_of: null,
+        attempts: [{ provider: 'up', model: 'up-model', status: 200, error: null, latency_ms: 118 }],
+      });
+      expect(t?.created_at).toBe(new Date(rec.startedAt).toISOString());
+      expect(t?.request).toEqual({
+        model: 'gpt-x',
+        messages: [user('hello storage')],
+        api_key: '[redacted]',
+      });
+      expect(
+        (t?.response as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content,
+      ).toBe('hi there');
+      const page = await e.query.list({ key_id: 'key_1' }, 10, null);
+      expect(page.data.map((r) => r.id)).toEqual([rec.id]);
+      expect(page.data[0]).not.toHaveProperty('request');
+      expect(page.data[0]).not.toHaveProperty('response');
+    });
+
+    run('reassembles a raw SSE stream and estimates usage when none is reported', async (e) => {
+      const w = e.writer();
+      const streamed = callRecord([user('count to three')], null, {
+        stream: true,
+        ttftMs: 12.5,
+        response: { kind: 'sse', chunks: sseBytes(['one, ', 'two, ', 'thrée']) },
+      });
+      const unreported = callRecord([user('no usage here please')], null, {
+        response: { kind: 'sse', chunks: sseBytes(['fine'], false) },
+        stream: true,
+      });
+      w.record(streamed);
+      w.record(unreported);
+      await w.flush();
+      const s = await e.query.get(streamed.id);
+      const msg = (s?.response as { choices: Array<{ message: { content: string }; finish_reason: string }> })
+        .choices[0];
+      expect(msg?.message.content).toBe('one, two, thrée');
+      expect(msg?.finish_reason).toBe('stop');
+      expect(s?.usage).toMatchObject({
+        prompt_tokens: 7,
+        completion_tokens: 3,
+        total_tokens: 10,
+        source: 'provider',
+      });
+      expect(s?.ttft_ms).toBe(12.5);
+      const u = await e.query.get(unreported.id);
+      expect(u?.usage.source).toBe('estimated');
+      expect(u?.usage.completion_tokens).toBeGreaterThan(0);
+    });
+
+    run('threads turns of one conversation recorded in the same batch, and across batches', async (e) => {
+      const w = e.writer();
+      const m1 = [user('Plan a trip to Rome with a very long first message that goes on and on and on')];
+      const t1 = callRecord(m1, 'Day 1: Colosseum');
+      const m2 = [...m1, assistant('Day 1: Colosseum'), user('and Naples?')];
+      const t2 = callRecord(m2, 'Pizza');
+      const m3 = [...m2, assistant('Pizza'), user('thanks')];
+      const t3 = callRecord(m3, 'You are welcome', { model: 'gpt-y' });
+      const other = callRecord([user('unrelated')], 'ok');
+      for (const r of [t1, t2, t3, other]) w.record(r);
+      await w.flush();
+      const later = callRecord([...m3, assistant('You are welcome'), user('bye')], 'bye');
+      w.record(later);
+      await w.flush();
+      const got = await Promise.all([t1, t2, t3, later, other].map((r) => e.query.get(r.id)));
+      expect(got.map((g) => g?.turn)).toEqual([1, 2, 3, 4, 1]);
+      expect(new Set(got.slice(0, 4).map((g) => g?.session_id))).toEqual(new Set([t1.id]));
+      expect(got[4]?.session_id).toBe(other.id);
+      const sessions = await e.query.sessions(100, null);
+      const s = sessions.data.find((x) => x.id === t1.id);
+      expect(s).toMatchObject({ turns: 4, total_tokens: 60, first_at: new Date(t1.startedAt).toISOString() });
+      expect(s?.name).toBe('Plan a trip to Rome with a very long first message that goe…');
+      expect(s?.models).toEqual(['gpt-x', 'gpt-y']);
+      const records = await e.query.sessionRecords(t1.id);
+      expect(records.map((r) => r.turn)).toEqual([1, 2, 3, 4]);
+      expect(records[1]?.request).toEqual({ model: 'gpt-x', messages: m2 });
+    });
+
+    run('joins X-Session-Id sessions by count, and keeps an ingested turn number', async (e) => {
+      const w = e.writer();
+      const a = callRecord([user('a')], 'a', { sessionId: 'header-session' });
+      const b = callRecord([user('b')], 'b', { sessionId: 'header-session' });
+      w.record(a);
+      w.record(b);
+      await w.flush();
+      const c = callRecord([user('c')], 'c', { sessionId: 'header-session' });
+      w.record(c);
+      const ingested = parseIngest(
+        {
+          session_id: 'app-session',
+          turn_number: 7,
+          request: { model: 'm', messages: [user('x')] },
+          status: 'error',
+          error_message: 'boom',
+        },
+        'key_9',
+      );
+      w.enqueue(ingested.rec, ingested.turn);
+      await w.flush();
+      const turns = await Promise.all([a, b, c].map(async (r) => (await e.query.get(r.id))?.turn));
+      expect(turns).toEqual([1, 2, 3]);
+      const i = await e.query.get(ingested.rec.id);
+      expect(i).toMatchObject({
+        session_id: 'app-session',
+        turn: 7,
+        status: 'error',
+        http_status: 500,
+        error: 'boom',
+        key_id: 'key_9',
+        endpoint: '/api/traces',
+      });
+    });
+
+    run('filters and pages newest first, each trace exactly once', async (e) => {
+      const w = e.writer();
+      const recs = Array.from({ length: 23 }, (_, i) =>
+        callRecord([user(`page item ${i}`)], `r${i}`, {
+          model: i % 2 ? 'page-odd' : 'page-even',
+          status: i % 5 === 0 ? 'error' : 'success',
+          httpStatus: i % 5 === 0 ? 502 : 200,
+          startedAt: nextTime(0) + 1000 * 1000 + (i % 7) * 10,
+        }),
+      );
+      for (const r of recs) w.record(r);
+      await w.flush();
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let prev = Infinity;
+      do {
+        const page = await e.query.list({ model: 'page-odd' }, 4, cursor);
+        for (const t of page.data) {
+          expect(Date.parse(t.created_at)).toBeLessThanOrEqual(prev);
+          prev = Date.parse(t.created_at);
+          seen.push(t.id);
+        }
+        cursor = page.next_cursor;
+      } while (cursor);
+      const odd = recs.filter((_, i) => i % 2).map((r) => r.id);
+      expect(seen.sort()).toEqual(odd.sort());
+      const errors = await e.query.list({ status: 'error', model: 'page-even' }, 50, null);
+      expect(errors.data.map((t) => t.id).sort()).toEqual(
+        recs
+          .filter((_, i) => i % 10 === 0)
+          .map((r) => r.id)
+          .sort(),
+      );
+      const t0 = Math.min(...recs.map((r) => r.startedAt));
+      const window = await e.query.list({ model: 'page-even', since: t0, until: t0 + 1 }, 50, null);
+      expect(window.data.every((t) => Date.parse(t.created_at) === t0)).toBe(true);
+      expect(window.data.length).toBeGreaterThan(0);
+    });
+
+    run('searches request and response text, pages the hits, forgets deleted traces', async (e) => {
+      const w = e.writer();
+      const hits = Array.from({ length: 5 }, (_, i) =>
+        callRecord([user(`where is Zanzibar ${i}`)], 'far away'),
+      );
+      const inReply = callRecord([user('tell me a place')], 'Zanzibar is an island');
+      const miss = callRecord([user('Zanzibaria is not the word')], 'no');
+      for (const r of [...hits, inReply, miss]) w.record(r);
+      await w.flush();
+      const ids: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await e.query.list({ q: 'zanzibar' }, 2, cursor);
+        ids.push(...page.data.map((t) => t.id));
+        cursor = page.next_cursor;
+      } while (cursor);
+      expect(ids.sort()).toEqual([...hits, inReply].map((r) => r.id).sort());
+      const both = await e.query.list({ q: 'Zanzibar island' }, 10, null);
+      expect(both.data.map((t) => t.id)).toEqual([inReply.id]);
+      expect((await e.query.list({ q: '"*' }, 10, null)).data).toEqual([]);
+      expect(await e.store.delete(inReply.id)).toBe(true);
+      expect(await e.store.delete(inReply.id)).toBe(false);
+      expect((await e.query.list({ q: 'island' }, 10, null)).data).toEqual([]);
+      expect(await e.query.get(inReply.id)).toBeNull();
+    });
+
+    run('keeps metadata only when store_bodies is false, also in the JSONL sink', async (e) => {
+      const jsonl = join(e.dir, 'meta.jsonl');
+      const w = e.writer({ storeBodies: false, jsonl });
+      const rec = callRecord([user('metadata only Quokka')], 'ok');
+      w.record(rec);
+      await w.flush();
+      const t = await e.query.get(rec.id);
+      expect(t?.usage.total_tokens).toBe(15);
+      expect(t?.request).toBeNull();
+      expect((await e.query.list({ q: 'Quokka' }, 10, null)).data).toEqual([]);
+      const line = JSON.parse(readFileSync(jsonl, 'utf8').trim()) as Record<string, unknown>;
+      expect(line).toMatchObject({ id: rec.id, model: 'gpt-x', turn: 1 });
+      expect(line).not.toHaveProperty('request');
+    });
+
+    run('exports every matching trace with its bodies', async (e) => {
+      const w = e.writer();
+      const recs = Array.from({ length: 5 }, (_, i) =>
+        callRecord([user(`export ${i}`)], 'x', { model: 'export-model' }),
+      );
+      for (const r of recs) w.record(r);
+      await w.flush();
+      const out = [];
+      for await (const t of e.query.export({ model: 'export-model' }, 2)) out.push(t);
+      expect(out.map((t) => t.id).sort()).toEqual(recs.map((r) => r.id).sort());
+      expect(out.every((t) => (t.request as { model: string }).model === 'gpt-x')).toBe(true);
+    });
+
+    run('computes stats per model, provider and bucket', async (e) => {
+      const w = e.writer();
+      const base = Date.parse('2030-01-01T00:00:00Z');
+      const lat = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100];
+      lat.forEach((l, i) =>
+        w.record(
+          callRecord([user(`s${i}`)], 'x', {
+            model: i < 6 ? 'stat-a' : 'stat-b',
+            provider: i < 6 ? 'p1' : 'p2',
+            startedAt: base + i * 60_000,
+            latencyMs: l,
+            status: i === 9 ? 'error' : 'success',
+            httpStatus: i === 9 ? 502 : 200,
+          }),
+        ),
+      );
+      await w.flush();
+      const s = await e.stats.compute(base, base + 3_600_000, 300, 3);
+      expect(s.totals).toMatchObject({
+        requests: 10,
+        errors: 1,
+        latency_p50_ms: 50,
+        latency_p95_ms: 100,
+        total_tokens: 150,
+      });
+      expect(s.by_model.find((m) => m.model === 'stat-a')).toMatchObject({
+        requests: 6,
+        errors: 0,
+        latency_p50_ms: 30,
+        latency_p95_ms: 60,
+      });
+      expect(s.by_provider.find((m) => m.provider === 'p2')).toMatchObject({ requests: 4, errors: 1 });
+      expect(s.buckets.map((b) => b.requests)).toEqual([5, 5]);
+      expect(s.buckets[0]?.start).toBe(new Date(base).toISOString());
+    });
+
+    run('retention deletes older traces with their bodies, search rows and sessions', async (e) => {
+      const w = e.writer();
+      const old = callRecord([user('ancient Okapi')], 'x', { startedAt: Date.parse('2000-01-01T00:00:00Z') });
+      const fresh = callRecord([user('fresh Okapi')], 'x');
+      w.record(old);
+      w.record(fresh);
+      await w.flush();
+      const removed = await e.store.deleteOlderThan(Date.parse('2001-01-01T00:00:00Z'), 1);
+      expect(removed).toBe(1);
+      expect(await e.query.get(old.id)).toBeNull();
+      expect((await e.query.list({ q: 'Okapi' }, 10, null)).data.map((t) => t.id)).toEqual([fresh.id]);
+      expect((await e.query.sessions(500, null)).data.some((s) => s.id === old.id)).toBe(false);
+    });
+
+    run('holds traces while the database is down and writes them once it is back', async (e) => {
+      const w = new TraceWriter(e.store, {
+        enabled: () => true,
+        storeBodies: () => true,
+        jsonl: () => undefined,
+        intervalMs: 1,
+        maxBackoffMs: 20,
+        logger: quiet,
+      });
+      await e.ds.destroy();
+      const rec = callRecord([user('written later')], 'x');
+      w.record(rec);
+      await new Promise((r) => setTimeout(r, 60));
+      expect(w.queueDepth()).toBe(1);
+      expect(w.droppedTotal()).toBe(0);
+      await e.ds.initialize();
+      await w.flush();
+      expect(w.queueDepth()).toBe(0);
+      expect((await e.query.get(rec.id))?.id).toBe(rec.id);
+    });
+  });
+}
+
+suite('SQLite', async (dir) => ({ url: `sqlite:${join(dir, 'gateway.db')}`, drop: async () => undefined }));
+
+suite('PostgreSQL', async () => {
+  if (!(await reachable(PG_ADMIN_URL))) {
+    warnSkipped('trace storage on PostgreSQL', PG_ADMIN_URL);
+    return null;
+  }
+  const db = await createTempPostgres('test');
+  return { url: db.url, drop: () => db.drop() };
+});
+
+describe('trace storage on SQLite holds no credential in the file', () => {
+  it('redacts credential fields and bearer tokens before they reach the database file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-tracedb-'));
+    const env = await open(`sqlite:${join(dir, 'gateway.db')}`, dir, async () => undefined);
+    const jsonl = join(dir, 'traces.jsonl');
+    const w = env.writer({ jsonl });
+    w.record(
+      callRecord([user('my header was Authorization: Bearer sk-gw-AAAAbbbbCCCCdddd1234')], 'ok', {
+        request: {
+          model: 'gpt-x',
+          messages: [user('hi')],
+          authorization: 'Bearer upstream-secret-999',
+          extra: { 'x-api-key': 'nested-secret-777' },
+        },
+        upstreamRequest: { model: 'up', key: 'fine', api_key: 'sk-upstream-secret-555' },
+        metadata: { password: 'hunter2-secret' },
+      }),
+    );
+    await w.flush();
+    await env.ds.destroy();
+    const bytes = ['gateway.db', 'gateway.db-wal', 'traces.jsonl']
+      .map((f) => {
+        try {
+          return readFileSync(join(dir, f)).toString('latin1');
+        } catch {
+          return '';
+        }
+      })
+      .join('');
+    expect(bytes).toContain('[redacted]');
+    for (const secret of [
+      'sk-gw-AAAAbbbbCCCCdddd1234',
+      'upstream-secret-999',
+      'nested-secret-777',
+      'sk-upstream-secret-555',
+      'hunter2-secret',
+    ]) {
+      expect(bytes).not.toContain(secret);
+    }
+    await env.cleanup();
+  });
+});
