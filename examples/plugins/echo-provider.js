@@ -1,73 +1,105 @@
-// An example plugin: registers adapter type `echo`, which answers with the last user message
-// in upper case (stream and non-stream). List it under `plugins:` and use `type: echo`.
+// An example plugin: registers adapter type `echo`, which answers with the last user message's
+// text in upper case, streamed or not, with token usage. To use it, list the file under
+// `plugins:` in config/gateway.yaml (paths are relative to that file) and add a provider
+// `{ type: echo }`. Plain CommonJS: it needs no build step and imports nothing of the gateway.
 'use strict';
 
-function lastUserText(req) {
-  const user = [...req.messages].reverse().find((m) => m.role === 'user');
-  if (!user) return '';
-  if (typeof user.content === 'string') return user.content;
-  return (user.content || [])
-    .filter((p) => p.type === 'text')
-    .map((p) => p.text)
-    .join(' ');
+const CAPABILITIES = Object.freeze({
+  chat: true,
+  streaming: 'simulated',
+  completions: false,
+  embeddings: false,
+  tools: false,
+  vision: false,
+  listModels: false,
+  passthrough: false,
+});
+
+function textOf(content) {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .filter((part) => part && part.type === 'text')
+    .map((part) => part.text)
+    .join('\n');
 }
 
-function usage(req, text) {
-  const prompt = req.messages.length;
-  const completion = text.split(/\s+/).filter(Boolean).length;
+function lastUserText(messages) {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    if (messages[i].role === 'user') return textOf(messages[i].content);
+  }
+  return '';
+}
+
+// A rough count (one token per word), enough for a demo adapter.
+function countTokens(text) {
+  return text.split(/\s+/).filter(Boolean).length;
+}
+
+function usageOf(req, reply) {
+  const prompt = req.messages.reduce((n, m) => n + countTokens(textOf(m.content)), 0);
+  const completion = countTokens(reply);
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
+
+function checkAborted(ctx) {
+  if (ctx.signal && ctx.signal.aborted) throw ctx.signal.reason || new Error('aborted');
 }
 
 class EchoAdapter {
   constructor(settings) {
     this.type = 'echo';
+    this.capabilities = CAPABILITIES;
     this.settings = settings;
-    this.capabilities = {
-      chat: true,
-      streaming: 'native',
-      completions: false,
-      embeddings: false,
-      tools: false,
-      vision: false,
-      listModels: false,
-      passthrough: false,
+  }
+
+  reply(req, ctx) {
+    checkAborted(ctx);
+    if (ctx.onUpstreamRequest) ctx.onUpstreamRequest({ model: req.model, messages: req.messages });
+    const text = lastUserText(req.messages).toUpperCase();
+    return {
+      id: `chatcmpl-echo-${ctx.requestId}`,
+      created: Math.floor(Date.now() / 1000),
+      model: req.model,
+      text,
+      usage: usageOf(req, text),
     };
   }
 
   async chat(req, ctx) {
-    if (ctx.onUpstreamRequest) ctx.onUpstreamRequest(req);
-    const text = lastUserText(req).toUpperCase();
+    const r = this.reply(req, ctx);
     return {
-      id: `echo-${ctx.requestId}`,
+      id: r.id,
       object: 'chat.completion',
-      created: Math.floor(Date.now() / 1000),
-      model: req.model,
+      created: r.created,
+      model: r.model,
       choices: [
         {
           index: 0,
-          message: { role: 'assistant', content: text, refusal: null },
+          message: { role: 'assistant', content: r.text, refusal: null },
           finish_reason: 'stop',
           logprobs: null,
         },
       ],
-      usage: usage(req, text),
+      usage: r.usage,
     };
   }
 
   async streamChat(req, ctx) {
-    const done = await this.chat(req, ctx);
-    const text = done.choices[0].message.content;
-    const base = { id: done.id, object: 'chat.completion.chunk', created: done.created, model: done.model };
+    const r = this.reply(req, ctx);
+    const base = { id: r.id, object: 'chat.completion.chunk', created: r.created, model: r.model };
+    const chunk = (delta, finish) => ({
+      ...base,
+      choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+    });
     return (async function* () {
-      yield {
-        ...base,
-        choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
-      };
-      for (const word of text.match(/\S+\s*/g) || []) {
-        yield { ...base, choices: [{ index: 0, delta: { content: word }, finish_reason: null }] };
+      yield chunk({ role: 'assistant', content: '' }, null);
+      for (const piece of r.text.match(/\S+\s*|\s+/g) || []) {
+        checkAborted(ctx);
+        yield chunk({ content: piece }, null);
       }
-      yield { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] };
-      yield { ...base, choices: [], usage: done.usage };
+      yield chunk({}, 'stop');
+      yield { ...base, choices: [], usage: r.usage };
     })();
   }
 }

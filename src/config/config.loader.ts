@@ -48,9 +48,8 @@ export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv): unknown {
   }
   if (Array.isArray(value)) return value.map((v) => substituteEnv(v, env));
   if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = substituteEnv(v, env);
-    return out;
+    // fromEntries defines own properties, so a `__proto__` key stays a plain key.
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env)]));
   }
   return value;
 }
@@ -64,8 +63,15 @@ function flatten(errors: ValidationError[], parent: string, out: string[]): void
   for (const e of errors) {
     const path = childPath(parent, e.property);
     if (e.constraints) {
-      for (const [kind, message] of Object.entries(e.constraints)) {
-        out.push(kind === 'whitelistValidation' ? `${path}: unknown key` : `${path}: ${message}`);
+      const entries = Object.entries(e.constraints);
+      if (entries.some(([kind]) => kind === 'whitelistValidation')) out.push(`${path}: unknown key`);
+      else if (e.value === undefined || e.value === null) out.push(`${path}: required`);
+      else {
+        // class-validator starts its messages with the property name; the path already says it.
+        const texts = entries.map(([, m]) =>
+          m.startsWith(`${e.property} `) ? m.slice(e.property.length + 1) : m,
+        );
+        out.push(`${path}: ${texts.join('; ')}`);
       }
     }
     if (e.children && e.children.length > 0) flatten(e.children, path, out);
@@ -86,6 +92,17 @@ function validateDto<T extends object>(
   });
   const out: string[] = [];
   flatten(errors, path, out);
+  return out;
+}
+
+/** The non-empty strings of a list; every other entry is a fault named `path[i]`. */
+function stringList(raw: unknown, path: string, faults: string[]): string[] {
+  if (!Array.isArray(raw)) return [];
+  const out: string[] = [];
+  raw.forEach((v: unknown, i) => {
+    if (typeof v === 'string' && v.trim() !== '') out.push(v);
+    else faults.push(`${path}[${i}]: must be a non-empty string`);
+  });
   return out;
 }
 
@@ -125,7 +142,9 @@ function toProvider(id: string, raw: Record<string, unknown>): ProviderSettings 
 }
 
 function toMatch(raw: Record<string, unknown>, path: string, faults: string[]): RouteMatch | null {
-  const kinds = ['exact', 'keyword', 'prefix', 'regex', 'any'].filter((k) => raw[k] !== undefined);
+  const kinds = ['exact', 'keyword', 'prefix', 'regex', 'any'].filter(
+    (k) => raw[k] !== undefined && raw[k] !== null,
+  );
   if (kinds.length !== 1) {
     faults.push(
       `${path}: needs exactly one of exact, keyword, prefix, regex, any (found ${kinds.length === 0 ? 'none' : kinds.join(', ')})`,
@@ -179,9 +198,7 @@ export function buildConfig(
   const faults = validateDto(ConfigDto, data, '', true);
 
   const registry = opts.registry.clone();
-  const plugins = Array.isArray(data.plugins)
-    ? data.plugins.filter((p): p is string => typeof p === 'string')
-    : [];
+  const plugins = stringList(data.plugins, 'plugins', faults);
   try {
     loadPlugins(plugins, opts.baseDir, registry);
   } catch (err) {
@@ -192,11 +209,21 @@ export function buildConfig(
   const rawProviders = isRecord(data.providers) ? data.providers : {};
   for (const [id, raw] of Object.entries(rawProviders)) {
     const path = `providers.${id}`;
+    if (id === '__proto__' || id === 'constructor' || id === 'prototype') {
+      faults.push(`${path}: reserved name, choose another provider id`);
+      continue;
+    }
     if (!isRecord(raw)) {
       faults.push(`${path}: must be a mapping`);
       continue;
     }
     const errs = validateDto(ProviderDto, raw, path, false);
+    if (isRecord(raw.headers)) {
+      for (const [name, value] of Object.entries(raw.headers)) {
+        if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean')
+          errs.push(`${path}.headers.${name}: must be a string`);
+      }
+    }
     if (errs.length > 0) {
       faults.push(...errs);
       continue;
@@ -223,12 +250,12 @@ export function buildConfig(
     rawTargets.forEach((rawTarget: unknown, j) => {
       if (!isRecord(rawTarget)) return;
       const target = toTarget(rawTarget);
-      if (!(target.provider in rawProviders)) {
+      if (!Object.hasOwn(rawProviders, target.provider)) {
         faults.push(`routes[${i}].targets[${j}].provider: unknown provider "${target.provider}"`);
       }
       targets.push(target);
     });
-    const fallback = Array.isArray(rawRoute.fallback) ? rawRoute.fallback.map(String) : [];
+    const fallback = stringList(rawRoute.fallback, `routes[${i}].fallback`, faults);
     if (match) {
       const route: RouteConfig = { match, targets, fallback };
       const transforms = toTransforms(rawRoute.transforms);

@@ -1,4 +1,8 @@
-/** The YAML document's shape, checked with class-validator. Cross-field checks live in the loader. */
+/**
+ * The YAML document's shape (SPEC §2), checked with class-validator. Unknown keys are faults,
+ * except inside a provider entry (adapter options), `defaults` and `overrides`. Cross-field checks
+ * (match kinds, regex, provider references, adapter types) live in the loader.
+ */
 import { Type } from 'class-transformer';
 import {
   ArrayMinSize,
@@ -11,10 +15,12 @@ import {
   IsOptional,
   IsPositive,
   IsString,
+  IsUrl,
   Min,
   MinLength,
   ValidateNested,
 } from 'class-validator';
+import type { ImageToTextConfig, TransformsConfig } from './config.types';
 
 export class ServerDto {
   @IsOptional() @IsNumber() @IsPositive() body_limit_mb?: number;
@@ -72,6 +78,11 @@ export class TransformsDto {
   @IsOptional() @ValidateNested() @Type(() => ImageToTextDto) image_to_text?: ImageToTextDto;
 }
 
+/** Fails to compile when the transform keys here and in `TransformsConfig` drift apart. */
+type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false;
+export const TRANSFORM_KEYS_MATCH: SameKeys<TransformsDto, TransformsConfig> = true;
+export const IMAGE_TO_TEXT_KEYS_MATCH: SameKeys<ImageToTextDto, ImageToTextConfig> = true;
+
 export class TargetDto {
   @IsString() @MinLength(1) provider!: string;
   @IsOptional() @IsString() @MinLength(1) model?: string;
@@ -83,16 +94,19 @@ export class TargetDto {
 export class RouteDto {
   @IsObject() @ValidateNested() @Type(() => MatchDto) match!: MatchDto;
   @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @Type(() => TargetDto) targets!: TargetDto[];
-  @IsOptional() @IsArray() @IsString({ each: true }) @MinLength(1, { each: true }) fallback?: string[];
+  /** Entries are checked one by one in the loader (`routes[i].fallback[j]: …`). */
+  @IsOptional() @IsArray() fallback?: string[];
   @IsOptional() @ValidateNested() @Type(() => TransformsDto) transforms?: TransformsDto;
 }
 
 export class AlertDto {
   @IsString() @MinLength(1) name!: string;
   @IsIn(['error_rate', 'p95_latency_ms']) when!: 'error_rate' | 'p95_latency_ms';
-  @IsNumber() above!: number;
+  @IsNumber() @Min(0) above!: number;
   @IsInt() @IsPositive() window_s!: number;
-  @IsOptional() @IsString() webhook?: string;
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  webhook?: string;
 }
 
 /** The document without `providers` (validated one by one, since their extra keys are allowed). */
@@ -101,7 +115,8 @@ export class ConfigDto {
   @IsOptional() @ValidateNested() @Type(() => AuthDto) auth?: AuthDto;
   @IsOptional() @ValidateNested() @Type(() => TracesDto) traces?: TracesDto;
   @IsOptional() @IsObject() providers?: Record<string, unknown>;
-  @IsOptional() @IsArray() @IsString({ each: true }) plugins?: string[];
+  /** Entries are checked one by one in the loader (`plugins[i]: …`). */
+  @IsOptional() @IsArray() plugins?: string[];
   @IsArray() @ValidateNested({ each: true }) @Type(() => RouteDto) routes!: RouteDto[];
   @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => AlertDto) alerts?: AlertDto[];
 }

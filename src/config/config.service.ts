@@ -3,7 +3,7 @@
  * config they started with. `watch()` applies valid edits within 2 s; an invalid edit is refused,
  * logged, and the running config stays.
  */
-import { watch as fsWatch, watchFile, unwatchFile, readFileSync, type FSWatcher } from 'node:fs';
+import { watch as fsWatch, readFileSync, statSync, type FSWatcher } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, dirname } from 'node:path';
 import type { LoadedConfig } from './config.loader';
@@ -22,11 +22,26 @@ function digest(path: string): string | null {
   }
 }
 
+/** Changes when the file is written or replaced (rename-on-save gives a new inode). */
+function statKey(path: string): string | null {
+  try {
+    const s = statSync(path);
+    return `${s.mtimeMs}:${s.size}:${s.ino}`;
+  } catch {
+    return null;
+  }
+}
+
+const POLL_MS = 1000;
+const DEBOUNCE_MS = 150;
+
 export class ConfigService {
   private snapshot: LoadedConfig;
   private readonly listeners: Array<(c: LoadedConfig) => void> = [];
   private watcher: FSWatcher | null = null;
-  private polling = false;
+  private poller: NodeJS.Timeout | null = null;
+  private seenStat: string | null;
+  private missingLogged = false;
   private debounce: NodeJS.Timeout | null = null;
   private lastDigest: string | null;
 
@@ -37,6 +52,7 @@ export class ConfigService {
   ) {
     this.snapshot = initial;
     this.lastDigest = digest(initial.path);
+    this.seenStat = statKey(initial.path);
   }
 
   get current(): LoadedConfig {
@@ -47,20 +63,33 @@ export class ConfigService {
     return this.snapshot.path;
   }
 
-  onChange(cb: (c: LoadedConfig) => void): void {
+  /** Calls `cb` with each newly applied config; returns a function that unsubscribes. */
+  onChange(cb: (c: LoadedConfig) => void): () => void {
     this.listeners.push(cb);
+    return () => {
+      const i = this.listeners.indexOf(cb);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
   }
 
   /** Re-reads the file now; returns true when a new config was applied. */
   refresh(): boolean {
     const d = digest(this.path);
-    if (d === null || d === this.lastDigest) return false;
+    if (d === null) {
+      // Editors that save by rename leave the file missing for a moment; say so once.
+      if (!this.missingLogged)
+        this.logger.warn({ path: this.path }, 'config file unreadable; the running config stays');
+      this.missingLogged = true;
+      return false;
+    }
+    this.missingLogged = false;
+    if (d === this.lastDigest) return false;
     this.lastDigest = d;
     try {
       const next = this.reload();
       this.snapshot = next;
       this.logger.info({ path: this.path }, 'config reloaded');
-      for (const cb of this.listeners) {
+      for (const cb of [...this.listeners]) {
         try {
           cb(next);
         } catch (err) {
@@ -77,36 +106,46 @@ export class ConfigService {
     }
   }
 
+  /** Starts watching: fs.watch on the folder, plus a 1 s stat poll for file systems where it is silent. */
   watch(): void {
-    if (this.watcher || this.polling) return;
+    if (this.poller) return;
     const schedule = (): void => {
+      if (!this.poller) return; // closed
       if (this.debounce) clearTimeout(this.debounce);
       this.debounce = setTimeout(() => {
         this.debounce = null;
         this.refresh();
-      }, 150);
+      }, DEBOUNCE_MS);
       this.debounce.unref();
     };
+    // The poll compares with the stat taken when the config was loaded, so an edit made at once is seen.
+    this.poller = setInterval(() => {
+      const key = statKey(this.path);
+      if (key === this.seenStat) return;
+      this.seenStat = key;
+      schedule();
+    }, POLL_MS);
+    this.poller.unref();
     try {
       const file = basename(this.path);
-      this.watcher = fsWatch(dirname(this.path), (_event, name) => {
+      this.watcher = fsWatch(dirname(this.path), { persistent: false }, (_event, name) => {
         if (!name || name === file) schedule();
       });
-      this.watcher.unref();
-      this.watcher.on('error', () => undefined);
+      this.watcher.on('error', () => {
+        // The folder went away or cannot be watched any more: the poll carries on alone.
+        this.watcher?.close();
+        this.watcher = null;
+      });
     } catch {
       this.watcher = null;
     }
-    // Polling as well: some file systems and editors (rename-on-save) slip past fs.watch.
-    watchFile(this.path, { interval: 1000, persistent: false }, schedule);
-    this.polling = true;
   }
 
   close(): void {
     this.watcher?.close();
     this.watcher = null;
-    if (this.polling) unwatchFile(this.path);
-    this.polling = false;
+    if (this.poller) clearInterval(this.poller);
+    this.poller = null;
     if (this.debounce) clearTimeout(this.debounce);
     this.debounce = null;
   }

@@ -1,4 +1,7 @@
-/** Typed environment (SPEC §1). `.env` in the working directory fills variables not already set. */
+/**
+ * Typed environment (SPEC §1). A `.env` file in the working directory fills the variables that
+ * are not already set; variables already set always win.
+ */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { config as readDotenv } from 'dotenv';
@@ -16,28 +19,43 @@ export interface Env {
   OTEL_EXPORTER_OTLP_ENDPOINT: string | undefined;
 }
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
 function nonEmpty(v: string | undefined): string | undefined {
-  return v !== undefined && v.trim() !== '' ? v : undefined;
+  return v !== undefined && v.trim() !== '' ? v.trim() : undefined;
 }
 
-/** Applies `.env` (without overriding) to `target`, then reads the typed values. */
+function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  const text = nonEmpty(raw);
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min || n > max)
+    throw new Error(`${name}: "${text}" is not a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/**
+ * Applies `.env` to `target` (without overriding what is set), then reads the typed values.
+ * Throws an Error naming the variable when a value is unusable.
+ */
 export function loadEnv(target: NodeJS.ProcessEnv = process.env, dotenvPath = resolve('.env')): Env {
-  if (existsSync(dotenvPath))
+  if (existsSync(dotenvPath)) {
     readDotenv({ path: dotenvPath, processEnv: target, override: false, quiet: true });
-  const port = Number(nonEmpty(target.PORT) ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new Error(`PORT: "${target.PORT}" is not a port number`);
-  const workers = Number(nonEmpty(target.WORKERS) ?? 1);
+  }
+  const logLevel = (nonEmpty(target.LOG_LEVEL) ?? 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new Error(`LOG_LEVEL: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
+  }
   return {
-    PORT: port,
+    PORT: integer('PORT', target.PORT, 8080, 0, 65535),
     HOST: nonEmpty(target.HOST) ?? '127.0.0.1',
     GATEWAY_CONFIG: nonEmpty(target.GATEWAY_CONFIG) ?? 'config/gateway.yaml',
     DATABASE_URL: nonEmpty(target.DATABASE_URL) ?? 'sqlite:./data/gateway.db',
     GATEWAY_MASTER_KEY: nonEmpty(target.GATEWAY_MASTER_KEY),
     REDIS_URL: nonEmpty(target.REDIS_URL),
-    LOG_LEVEL: nonEmpty(target.LOG_LEVEL) ?? 'info',
+    LOG_LEVEL: logLevel,
     TRACE_JSONL: nonEmpty(target.TRACE_JSONL),
-    WORKERS: Number.isInteger(workers) && workers > 0 ? workers : 1,
+    WORKERS: integer('WORKERS', target.WORKERS, 1, 1, 1024),
     OTEL_EXPORTER_OTLP_ENDPOINT: nonEmpty(target.OTEL_EXPORTER_OTLP_ENDPOINT),
   };
 }
