@@ -19,6 +19,7 @@ import { createLogger, type Logger } from './observability/logger';
 import { builtinRegistry } from './providers/builtin';
 import { createFastPath } from './gateway/fast-path';
 import { GatewayService } from './gateway/gateway.service';
+import { defaultUiRoot, registerUi, uiBuilt } from './ui/serve-ui';
 
 export interface AppOptions {
   /** Environment variables (defaults to process.env, with `.env` applied). */
@@ -98,6 +99,8 @@ export async function createApp(
     req.t0 = performance.now();
     done();
   });
+  if (uiBuilt(defaultUiRoot())) await registerUi(fastify, defaultUiRoot());
+  else logger.warn({ root: defaultUiRoot() }, 'web UI not built (npm run build:web); /ui is not served');
   app.useGlobalFilters(new OpenAIExceptionFilter((err) => logger.error({ err }, 'request failed')));
   await app.init();
   gateway = app.get(GatewayService);
