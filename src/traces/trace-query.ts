@@ -22,6 +22,7 @@ import {
 
 export interface TraceFilters {
   model?: string;
+  provider?: string;
   status?: string;
   key_id?: string;
   session_id?: string;
@@ -59,7 +60,7 @@ export class TraceQuery {
   private where(filters: TraceFilters): { clauses: string[]; params: unknown[] } {
     const clauses: string[] = [];
     const params: unknown[] = [];
-    for (const col of ['model', 'status', 'key_id', 'session_id'] as const) {
+    for (const col of ['model', 'provider', 'status', 'key_id', 'session_id'] as const) {
       const v = filters[col];
       if (v !== undefined && v !== '') {
         clauses.push(`t.${col} = ?`);

@@ -35,7 +35,7 @@ export function timeOf(q: QueryBag, name: string): number | undefined {
 
 export function filtersOf(q: QueryBag): TraceFilters {
   const filters: TraceFilters = {};
-  for (const k of ['model', 'status', 'key_id', 'session_id', 'q'] as const) {
+  for (const k of ['model', 'provider', 'status', 'key_id', 'session_id', 'q'] as const) {
     const v = one(q, k);
     if (v) filters[k] = v;
   }

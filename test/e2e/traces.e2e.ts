@@ -164,6 +164,9 @@ routes:
     );
     const search = await api('/api/records?q=Naples');
     expect(search.body.data).toHaveLength(1);
+    const byProvider = await api('/api/records?provider=up&limit=500');
+    expect(byProvider.body.data.length).toBeGreaterThan(3);
+    expect((await api('/api/records?provider=nope')).body.data).toEqual([]);
     const none = await api('/api/records?model=nope');
     expect(none.body).toEqual({ data: [], next_cursor: null });
     const id = search.body.data[0].id;
