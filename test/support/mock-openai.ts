@@ -1,69 +1,168 @@
 /**
  * A faithful OpenAI-compatible upstream for tests (node:http), written from OpenAI's public API
- * reference: chat completions (stream and not, tools, include_usage), legacy completions,
- * embeddings (float and base64), models. Behaviour per request can be queued by tests.
+ * reference: chat completions (stream and not, tools, n, include_usage, obfuscation), legacy
+ * completions, embeddings (float and base64), models, and errors in OpenAI's shape.
+ *
+ * Answers: chat echoes the last user message (`Echo: <text>`); with `tools` and a user message
+ * last it calls the first tool (or the one `tool_choice` names); after a `tool` message it
+ * answers with the tool's result. Tests steer single requests with `enqueue` (next requests, any
+ * endpoint) or every request for a model with `setModelBehavior` / the `byModel` option.
  */
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { MockUpstream, RecordedRequest } from './mock-upstream';
 
-export type Behavior =
-  /** Answer with this status and OpenAI error body (a default body is made when omitted). */
-  | { status: number; body?: unknown; headers?: Record<string, string> }
-  /** Wait this long before the first byte. */
-  | { delayMs: number }
+/** What the mock does with one request; fields combine (e.g. a delay, then an error). */
+export interface Behavior {
+  /** Wait this long before the first byte (headers included). */
+  delayMs?: number;
+  /** Answer with this status and an OpenAI error body (`body` replaces the default one). */
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
   /** Stream: wait this long between chunks. */
-  | { chunkDelayMs: number }
-  /** Stream: destroy the socket after this many chunks. */
-  | { resetAfterChunks: number }
-  /** Answer with this content instead of the echo. */
-  | { reply: string };
+  chunkDelayMs?: number;
+  /** Destroy the socket after this many stream chunks (non-stream: after half the body, or at once for 0). */
+  resetAfterChunks?: number;
+  /** Answer with this content instead of the echo (and no tool call). */
+  reply?: string;
+}
+
+export interface MockOpenAIOptions {
+  /** When set, every request needs `Authorization: Bearer <apiKey>` (else 401 invalid_api_key). */
+  apiKey?: string;
+  /** Behaviour for every request naming this model (after queued behaviours are used up). */
+  byModel?: Record<string, Behavior>;
+  /** Ids listed by GET /v1/models; GET /v1/models/{id} of any other id is a 404. */
+  models?: string[];
+  /** Embedding length when the request gives no `dimensions`. */
+  embeddingDimensions?: number;
+}
 
 export interface MockOpenAI extends MockUpstream {
+  /** Behaviours for the next requests, one each, in order. */
   enqueue(...behaviors: Behavior[]): void;
+  /** Behaviour for every request naming `model`; null removes it. */
+  setModelBehavior(model: string, behavior: Behavior | null): void;
   /** Responses whose client went away before the end. */
-  closedEarly: number;
+  readonly closedEarly: number;
   /** Requests received (every endpoint). */
-  count: number;
+  readonly count: number;
+}
+
+interface ToolDef {
+  type?: string;
+  function?: { name?: string };
 }
 
 interface ChatMessage {
-  role: string;
+  role?: string;
   content?: unknown;
-  tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }>;
 }
 
 interface ChatBody {
-  model?: string;
-  messages?: ChatMessage[];
-  stream?: boolean;
-  stream_options?: { include_usage?: boolean };
-  tools?: Array<{ type: string; function: { name: string } }>;
+  model?: unknown;
+  messages?: unknown;
+  stream?: unknown;
+  stream_options?: { include_usage?: unknown; include_obfuscation?: unknown } | null;
+  tools?: ToolDef[];
   tool_choice?: unknown;
-  n?: number;
+  n?: unknown;
 }
 
-const ERROR_TYPES: Record<number, [string, string]> = {
-  400: ['invalid_request_error', 'invalid_value'],
-  401: ['invalid_request_error', 'invalid_api_key'],
-  404: ['invalid_request_error', 'model_not_found'],
-  408: ['timeout', 'timeout'],
-  429: ['requests', 'rate_limit_exceeded'],
-  500: ['server_error', 'server_error'],
-  503: ['server_error', 'service_unavailable'],
-};
+interface CompletionBody {
+  model?: unknown;
+  prompt?: unknown;
+  stream?: unknown;
+  stream_options?: { include_usage?: unknown } | null;
+}
+
+interface EmbeddingBody {
+  model?: unknown;
+  input?: unknown;
+  encoding_format?: unknown;
+  dimensions?: unknown;
+}
+
+interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+interface Answer {
+  content: string | null;
+  toolCall: ToolCall | null;
+}
+
+interface OpenAIErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+const DEFAULT_MODELS = ['gpt-4o', 'gpt-4o-mini', 'text-embedding-3-small'];
+const MODEL_CREATED = 1_715_367_049;
+const FINGERPRINT = 'fp_mock0001';
+
+function errorBody(
+  message: string,
+  type: string,
+  code: string | null,
+  param: string | null = null,
+): OpenAIErrorBody {
+  return { error: { message, type, param, code } };
+}
+
+/** OpenAI's error body for a status, as its API reference and live answers show them. */
+function defaultError(status: number, model: string): OpenAIErrorBody {
+  switch (status) {
+    case 400:
+      return errorBody("Invalid value for 'messages'.", 'invalid_request_error', 'invalid_value', 'messages');
+    case 401:
+      return errorBody('Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key');
+    case 403:
+      return errorBody('You are not allowed to sample from this model.', 'invalid_request_error', null);
+    case 404:
+      return errorBody(
+        `The model \`${model}\` does not exist or you do not have access to it.`,
+        'invalid_request_error',
+        'model_not_found',
+      );
+    case 408:
+      return errorBody('Request timed out.', 'timeout', 'timeout');
+    case 429:
+      return errorBody(
+        `Rate limit reached for ${model} on requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 1s.`,
+        'requests',
+        'rate_limit_exceeded',
+      );
+    case 500:
+      return errorBody(
+        'The server had an error while processing your request. Sorry about that!',
+        'server_error',
+        null,
+      );
+    case 503:
+      return errorBody('The engine is currently overloaded, please try again later.', 'server_error', null);
+    default:
+      return errorBody(
+        `Upstream error ${status}.`,
+        status >= 500 ? 'server_error' : 'invalid_request_error',
+        null,
+      );
+  }
+}
 
 function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
-  if (Array.isArray(content)) {
-    return content
-      .map((p: { type?: string; text?: string }) =>
-        p && p.type === 'text' && typeof p.text === 'string' ? p.text : '',
-      )
-      .filter(Boolean)
-      .join(' ');
-  }
-  return '';
+  if (!Array.isArray(content)) return '';
+  return content
+    .map((p: unknown) => {
+      const part = p as { type?: unknown; text?: unknown } | null;
+      return part && part.type === 'text' && typeof part.text === 'string' ? part.text : '';
+    })
+    .filter(Boolean)
+    .join(' ');
 }
 
 function tokens(text: string): number {
@@ -74,16 +173,65 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export async function startMockOpenAI(opts: { apiKey?: string } = {}): Promise<MockOpenAI> {
+/** Small pieces as a model streams them: a word with its trailing space, long words cut. */
+function pieces(text: string, size = 6): string[] {
+  const out: string[] = [];
+  for (const word of text.match(/\S+\s*|\s+/gu) ?? []) {
+    const chars = [...word];
+    for (let i = 0; i < chars.length; i += size) out.push(chars.slice(i, i + size).join(''));
+  }
+  return out;
+}
+
+/** Random-looking padding of varying length, like OpenAI's stream obfuscation. */
+function obfuscation(seed: number): string {
+  return createHash('sha256')
+    .update(String(seed))
+    .digest('base64url')
+    .slice(0, 1 + (seed % 12));
+}
+
+/** A unit-length vector that depends only on the text and the length asked for. */
+function embeddingOf(text: string, dims: number): number[] {
+  const values: number[] = [];
+  for (let block = 0; values.length < dims; block++) {
+    const digest = createHash('sha256').update(`${block}\u0000${text}`).digest();
+    for (let i = 0; i + 1 < digest.length && values.length < dims; i += 2) {
+      values.push(digest.readUInt16LE(i) / 32768 - 1);
+    }
+  }
+  const norm = Math.sqrt(values.reduce((s, v) => s + v * v, 0)) || 1;
+  return values.map((v) => v / norm);
+}
+
+function usageOf(promptText: string, completionText: string, withDetails: boolean): Record<string, unknown> {
+  const prompt = tokens(promptText);
+  const completion = completionText ? tokens(completionText) : 0;
+  const usage: Record<string, unknown> = {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+  };
+  if (withDetails) {
+    usage.prompt_tokens_details = { cached_tokens: 0, audio_tokens: 0 };
+    usage.completion_tokens_details = {
+      reasoning_tokens: 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    };
+  }
+  return usage;
+}
+
+export async function startMockOpenAI(opts: MockOpenAIOptions = {}): Promise<MockOpenAI> {
   const requests: RecordedRequest[] = [];
   const queue: Behavior[] = [];
+  const byModel = new Map<string, Behavior>(Object.entries(opts.byModel ?? {}));
+  const models = opts.models ?? DEFAULT_MODELS;
   const sockets = new Set<Socket>();
-  let seq = 0;
-
-  const state = {
-    closedEarly: 0,
-    count: 0,
-  };
+  const state = { closedEarly: 0, count: 0, seq: 0 };
+  const next = (): number => ++state.seq;
 
   const send = (
     res: ServerResponse,
@@ -92,38 +240,77 @@ export async function startMockOpenAI(opts: { apiKey?: string } = {}): Promise<M
     headers: Record<string, string> = {},
   ): void => {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'x-request-id': `req_${++seq}`, ...headers });
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(text)),
+      'x-request-id': `req_${next()}`,
+      'openai-processing-ms': '1',
+      ...headers,
+    });
     res.end(text);
   };
 
   const sendError = (
     res: ServerResponse,
     status: number,
-    body?: unknown,
+    body: unknown,
     headers: Record<string, string> = {},
-  ): void => {
-    const [type, code] = ERROR_TYPES[status] ?? ['server_error', 'error'];
-    send(res, status, body ?? { error: { message: `mock error ${status}`, type, param: null, code } }, {
-      ...(status === 429 ? { 'retry-after': '1' } : {}),
-      ...headers,
-    });
+  ): void => send(res, status, body, { ...(status === 429 ? { 'retry-after': '1' } : {}), ...headers });
+
+  /** Writes a JSON answer, or only half of it before a reset when the behaviour asks for one. */
+  const answer = async (res: ServerResponse, body: unknown, b: Behavior): Promise<void> => {
+    if (b.resetAfterChunks === undefined) return send(res, 200, body);
+    if (b.resetAfterChunks > 0) {
+      const text = JSON.stringify(body);
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(text)),
+      });
+      await new Promise<void>((r) => res.write(text.slice(0, text.length >> 1), () => r()));
+    }
+    res.socket?.destroy();
   };
 
-  const chatReply = (
-    body: ChatBody,
-    fixed: string | null,
-  ): { content: string | null; toolCall: { id: string; name: string; arguments: string } | null } => {
-    const messages = body.messages ?? [];
+  const writeStream = async (res: ServerResponse, events: string[], b: Behavior): Promise<void> => {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-request-id': `req_${next()}`,
+      'openai-processing-ms': '1',
+    });
+    let written = 0;
+    for (const e of events) {
+      if (res.destroyed) return;
+      if (b.resetAfterChunks !== undefined && written >= b.resetAfterChunks) {
+        res.socket?.destroy();
+        return;
+      }
+      // Wait until the bytes are handed to the socket, so a reset after them cannot drop them.
+      await new Promise<void>((r) => res.write(e, () => r()));
+      written++;
+      if (b.chunkDelayMs) await sleep(b.chunkDelayMs);
+    }
+    if (b.resetAfterChunks !== undefined && written >= b.resetAfterChunks) {
+      res.socket?.destroy();
+      return;
+    }
+    res.end();
+  };
+
+  const chatAnswer = (body: ChatBody, messages: ChatMessage[], fixed: string | undefined): Answer => {
+    if (fixed !== undefined) return { content: fixed, toolCall: null };
     const last = messages[messages.length - 1];
-    const tool = body.tools?.[0];
-    if (fixed !== null) return { content: fixed, toolCall: null };
-    if (tool && last?.role === 'user' && body.tool_choice !== 'none') {
+    const tools = Array.isArray(body.tools) ? body.tools : [];
+    const choice = body.tool_choice as { function?: { name?: unknown } } | string | undefined;
+    const named = typeof choice === 'object' && choice ? choice.function?.name : undefined;
+    const tool = tools.find((t) => t.function?.name === named) ?? tools[0];
+    if (tool?.function?.name && last?.role === 'user' && choice !== 'none') {
       const text = textOf(last.content);
-      const city = /in ([A-Z][a-z]+)/.exec(text)?.[1] ?? 'Paris';
+      const city = /\bin ([A-Z][\p{L}]+)/u.exec(text)?.[1] ?? 'Paris';
       return {
         content: null,
         toolCall: {
-          id: `call_${++seq}abc`,
+          id: `call_${createHash('sha256').update(`${next()}`).digest('hex').slice(0, 24)}`,
           name: tool.function.name,
           arguments: JSON.stringify({ city, query: text }),
         },
@@ -134,294 +321,273 @@ export async function startMockOpenAI(opts: { apiKey?: string } = {}): Promise<M
     return { content: `Echo: ${textOf(lastUser?.content)}`, toolCall: null };
   };
 
-  const usageFor = (body: ChatBody, completion: string): object => {
-    const prompt = tokens((body.messages ?? []).map((m) => textOf(m.content)).join(' '));
-    const out = tokens(completion);
-    return {
-      prompt_tokens: prompt,
-      completion_tokens: out,
-      total_tokens: prompt + out,
-      prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-      completion_tokens_details: {
-        reasoning_tokens: 0,
-        audio_tokens: 0,
-        accepted_prediction_tokens: 0,
-        rejected_prediction_tokens: 0,
-      },
-    };
-  };
-
-  async function chat(res: ServerResponse, body: ChatBody, behaviors: Behavior[]): Promise<void> {
-    const fixed = behaviors.find((b): b is { reply: string } => 'reply' in b)?.reply ?? null;
-    const r = chatReply(body, fixed);
-    const id = `chatcmpl-${++seq}`;
+  const chat = async (res: ServerResponse, body: ChatBody, b: Behavior): Promise<void> => {
+    const messages = (body.messages as ChatMessage[]).filter((m) => m && typeof m === 'object');
+    const a = chatAnswer(body, messages, b.reply);
+    const n = typeof body.n === 'number' && body.n > 1 ? Math.min(body.n, 8) : 1;
+    const id = `chatcmpl-mock${next()}`;
     const created = Math.floor(Date.now() / 1000);
-    const model = body.model ?? 'unknown';
-    const completionText = r.content ?? r.toolCall?.arguments ?? '';
-    if (!body.stream) {
-      send(res, 200, {
-        id,
-        object: 'chat.completion',
-        created,
-        model,
-        system_fingerprint: 'fp_mock',
-        choices: [
+    const model = String(body.model);
+    const finish = a.toolCall ? 'tool_calls' : 'stop';
+    const promptText = messages.map((m) => textOf(m.content)).join('\n');
+    const completionText = (a.content ?? a.toolCall?.arguments ?? '').repeat(n);
+    const usage = usageOf(promptText, completionText, true);
+    if (body.stream !== true) {
+      const message: Record<string, unknown> = {
+        role: 'assistant',
+        content: a.content,
+        refusal: null,
+        annotations: [],
+      };
+      if (a.toolCall) {
+        message.tool_calls = [
           {
-            index: 0,
-            message: {
-              role: 'assistant',
-              content: r.content,
-              refusal: null,
-              annotations: [],
-              ...(r.toolCall
-                ? {
-                    tool_calls: [
-                      {
-                        id: r.toolCall.id,
-                        type: 'function',
-                        function: { name: r.toolCall.name, arguments: r.toolCall.arguments },
-                      },
-                    ],
-                  }
-                : {}),
-            },
-            logprobs: null,
-            finish_reason: r.toolCall ? 'tool_calls' : 'stop',
+            id: a.toolCall.id,
+            type: 'function',
+            function: { name: a.toolCall.name, arguments: a.toolCall.arguments },
           },
-        ],
-        usage: usageFor(body, completionText),
-        service_tier: 'default',
-      });
-      return;
+        ];
+      }
+      const choices = Array.from({ length: n }, (_, index) => ({
+        index,
+        message,
+        logprobs: null,
+        finish_reason: finish,
+      }));
+      return answer(
+        res,
+        {
+          id,
+          object: 'chat.completion',
+          created,
+          model,
+          choices,
+          usage,
+          service_tier: 'default',
+          system_fingerprint: FINGERPRINT,
+        },
+        b,
+      );
     }
     const includeUsage = body.stream_options?.include_usage === true;
-    const base = {
+    const obfuscate = body.stream_options?.include_obfuscation !== false;
+    const head = {
       id,
       object: 'chat.completion.chunk',
       created,
       model,
-      system_fingerprint: 'fp_mock',
       service_tier: 'default',
+      system_fingerprint: FINGERPRINT,
     };
     const events: string[] = [];
-    const chunk = (delta: object, finish: string | null): string =>
-      `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...(includeUsage ? { usage: null } : {}) })}\n\n`;
-    events.push(chunk({ role: 'assistant', content: r.toolCall ? null : '', refusal: null }, null));
-    if (r.toolCall) {
-      const args = r.toolCall.arguments;
-      events.push(
-        chunk(
+    const push = (index: number, delta: object, finishReason: string | null): void => {
+      const c: Record<string, unknown> = {
+        ...head,
+        choices: [{ index, delta, logprobs: null, finish_reason: finishReason }],
+      };
+      if (includeUsage) c.usage = null;
+      if (obfuscate) c.obfuscation = obfuscation(events.length);
+      events.push(`data: ${JSON.stringify(c)}\n\n`);
+    };
+    for (let index = 0; index < n; index++) {
+      if (a.toolCall) {
+        // The role and the tool call's id and name come in one delta; the arguments follow in pieces.
+        push(
+          index,
           {
+            role: 'assistant',
+            content: null,
             tool_calls: [
               {
                 index: 0,
-                id: r.toolCall.id,
+                id: a.toolCall.id,
                 type: 'function',
-                function: { name: r.toolCall.name, arguments: '' },
+                function: { name: a.toolCall.name, arguments: '' },
               },
             ],
+            refusal: null,
           },
           null,
-        ),
-      );
-      for (let i = 0; i < args.length; i += 7)
-        events.push(
-          chunk({ tool_calls: [{ index: 0, function: { arguments: args.slice(i, i + 7) } }] }, null),
         );
-    } else {
-      for (const piece of (r.content ?? '').match(/\S+\s*|\s+/g) ?? [])
-        events.push(chunk({ content: piece }, null));
-    }
-    events.push(chunk({}, r.toolCall ? 'tool_calls' : 'stop'));
-    if (includeUsage)
-      events.push(
-        `data: ${JSON.stringify({ ...base, choices: [], usage: usageFor(body, completionText) })}\n\n`,
-      );
-    events.push('data: [DONE]\n\n');
-    await writeStream(res, events, behaviors);
-  }
-
-  async function writeStream(res: ServerResponse, events: string[], behaviors: Behavior[]): Promise<void> {
-    const gap = behaviors.find((b): b is { chunkDelayMs: number } => 'chunkDelayMs' in b)?.chunkDelayMs ?? 0;
-    const resetAfter = behaviors.find(
-      (b): b is { resetAfterChunks: number } => 'resetAfterChunks' in b,
-    )?.resetAfterChunks;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      'x-request-id': `req_${++seq}`,
-    });
-    let n = 0;
-    for (const e of events) {
-      if (res.destroyed) return;
-      if (resetAfter !== undefined && n >= resetAfter) {
-        res.socket?.destroy();
-        return;
+        for (const arg of pieces(a.toolCall.arguments, 5))
+          push(index, { tool_calls: [{ index: 0, function: { arguments: arg } }] }, null);
+      } else {
+        push(index, { role: 'assistant', content: '', refusal: null }, null);
+        for (const piece of pieces(a.content ?? '')) push(index, { content: piece }, null);
       }
-      res.write(e);
-      n++;
-      if (gap > 0) await sleep(gap);
+      push(index, {}, finish);
     }
-    res.end();
-  }
+    if (includeUsage) events.push(`data: ${JSON.stringify({ ...head, choices: [], usage })}\n\n`);
+    events.push('data: [DONE]\n\n');
+    return writeStream(res, events, b);
+  };
 
-  async function completions(
-    res: ServerResponse,
-    body: {
-      model?: string;
-      prompt?: unknown;
-      stream?: boolean;
-      stream_options?: { include_usage?: boolean };
-    },
-    behaviors: Behavior[],
-  ): Promise<void> {
+  const completions = async (res: ServerResponse, body: CompletionBody, b: Behavior): Promise<void> => {
     const prompt = Array.isArray(body.prompt)
-      ? body.prompt.join(' ')
+      ? body.prompt.map((p) => (typeof p === 'string' ? p : '')).join(' ')
       : typeof body.prompt === 'string'
         ? body.prompt
         : '';
-    const text = ` and so on: ${prompt}`;
-    const id = `cmpl-${++seq}`;
+    const text = b.reply ?? ` and so on: ${prompt}`;
+    const id = `cmpl-mock${next()}`;
     const created = Math.floor(Date.now() / 1000);
-    const usage = {
-      prompt_tokens: tokens(prompt),
-      completion_tokens: tokens(text),
-      total_tokens: tokens(prompt) + tokens(text),
-    };
-    if (!body.stream) {
-      send(res, 200, {
-        id,
-        object: 'text_completion',
-        created,
-        model: body.model,
-        choices: [{ index: 0, text, logprobs: null, finish_reason: 'stop' }],
-        usage,
-      });
-      return;
+    const model = String(body.model);
+    const usage = usageOf(prompt, text, false);
+    if (body.stream !== true) {
+      return answer(
+        res,
+        {
+          id,
+          object: 'text_completion',
+          created,
+          model,
+          choices: [{ text, index: 0, logprobs: null, finish_reason: 'stop' }],
+          usage,
+        },
+        b,
+      );
     }
     const includeUsage = body.stream_options?.include_usage === true;
-    const events = (text.match(/\S+\s*|\s+/g) ?? []).map(
-      (t) =>
-        `data: ${JSON.stringify({ id, object: 'text_completion', created, model: body.model, choices: [{ index: 0, text: t, logprobs: null, finish_reason: null }], ...(includeUsage ? { usage: null } : {}) })}\n\n`,
+    const chunk = (choices: object[], extra: object): string =>
+      `data: ${JSON.stringify({ id, object: 'text_completion', created, choices, model, ...extra })}\n\n`;
+    const nullUsage = includeUsage ? { usage: null } : {};
+    const events = pieces(text).map((t) =>
+      chunk([{ text: t, index: 0, logprobs: null, finish_reason: null }], nullUsage),
     );
-    events.push(
-      `data: ${JSON.stringify({ id, object: 'text_completion', created, model: body.model, choices: [{ index: 0, text: '', logprobs: null, finish_reason: 'stop' }], ...(includeUsage ? { usage: null } : {}) })}\n\n`,
-    );
-    if (includeUsage)
-      events.push(
-        `data: ${JSON.stringify({ id, object: 'text_completion', created, model: body.model, choices: [], usage })}\n\n`,
-      );
+    events.push(chunk([{ text: '', index: 0, logprobs: null, finish_reason: 'stop' }], nullUsage));
+    if (includeUsage) events.push(chunk([], { usage }));
     events.push('data: [DONE]\n\n');
-    await writeStream(res, events, behaviors);
-  }
+    return writeStream(res, events, b);
+  };
 
-  function embeddings(
-    res: ServerResponse,
-    body: { model?: string; input?: unknown; encoding_format?: string; dimensions?: number },
-  ): void {
-    const inputs = Array.isArray(body.input) ? body.input : [body.input];
-    const dims = typeof body.dimensions === 'number' ? body.dimensions : 16;
+  const embeddings = async (res: ServerResponse, body: EmbeddingBody, b: Behavior): Promise<void> => {
+    const inputs = Array.isArray(body.input) ? (body.input as unknown[]) : [body.input];
+    if (inputs.length === 0 || inputs.some((i) => i === undefined || i === '')) {
+      return sendError(res, 400, errorBody("'$.input' is invalid.", 'invalid_request_error', null, 'input'));
+    }
+    const dims =
+      typeof body.dimensions === 'number' && body.dimensions > 0
+        ? body.dimensions
+        : (opts.embeddingDimensions ?? 16);
     let total = 0;
     const data = inputs.map((input, index) => {
       const text = typeof input === 'string' ? input : JSON.stringify(input);
       total += tokens(text);
-      const v = Array.from({ length: dims }, (_, i) => Math.sin(text.length * (i + 1)));
+      const v = embeddingOf(text, dims);
       const embedding =
         body.encoding_format === 'base64' ? Buffer.from(new Float32Array(v).buffer).toString('base64') : v;
       return { object: 'embedding', index, embedding };
     });
-    send(res, 200, {
-      object: 'list',
-      data,
-      model: body.model,
-      usage: { prompt_tokens: total, total_tokens: total },
-    });
-  }
+    return answer(
+      res,
+      {
+        object: 'list',
+        data,
+        model: String(body.model),
+        usage: { prompt_tokens: total, total_tokens: total },
+      },
+      b,
+    );
+  };
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const route = async (req: IncomingMessage, res: ServerResponse, raw: string): Promise<void> => {
+    const method = req.method ?? 'GET';
+    const path = req.url ?? '/';
+    let body: unknown = null;
+    let badJson = false;
+    try {
+      body = raw ? (JSON.parse(raw) as unknown) : null;
+    } catch {
+      body = raw;
+      badJson = true;
+    }
+    requests.push({ method, path, headers: req.headers, body });
+    if (opts.apiKey !== undefined && req.headers.authorization !== `Bearer ${opts.apiKey}`) {
+      return sendError(res, 401, defaultError(401, ''));
+    }
+    const model =
+      body && typeof body === 'object' && typeof (body as { model?: unknown }).model === 'string'
+        ? (body as { model: string }).model
+        : '';
+    const b: Behavior = queue.shift() ?? byModel.get(model) ?? {};
+    if (b.delayMs) {
+      await sleep(b.delayMs);
+      if (res.destroyed) return;
+    }
+    if (b.status !== undefined)
+      return sendError(res, b.status, b.body ?? defaultError(b.status, model), b.headers);
+
+    const url = new URL(path, 'http://mock');
+    const post = (p: string): boolean => method === 'POST' && url.pathname === p;
+    if (post('/v1/chat/completions') || post('/v1/completions') || post('/v1/embeddings')) {
+      if (badJson || !body || typeof body !== 'object') {
+        return sendError(
+          res,
+          400,
+          errorBody(
+            "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly.)",
+            'invalid_request_error',
+            null,
+          ),
+        );
+      }
+      if (!model)
+        return sendError(
+          res,
+          400,
+          errorBody('you must provide a model parameter', 'invalid_request_error', null),
+        );
+    }
+    if (post('/v1/chat/completions')) {
+      const chatBody = body as ChatBody;
+      if (!Array.isArray(chatBody.messages) || chatBody.messages.length === 0) {
+        return sendError(
+          res,
+          400,
+          errorBody(
+            "Missing required parameter: 'messages'.",
+            'invalid_request_error',
+            'missing_required_parameter',
+            'messages',
+          ),
+        );
+      }
+      return chat(res, chatBody, b);
+    }
+    if (post('/v1/completions')) return completions(res, body as CompletionBody, b);
+    if (post('/v1/embeddings')) return embeddings(res, body as EmbeddingBody, b);
+    const model404 = (id: string): void => sendError(res, 404, defaultError(404, id));
+    if (method === 'GET' && url.pathname === '/v1/models') {
+      return send(res, 200, {
+        object: 'list',
+        data: models.map((id) => ({ id, object: 'model', created: MODEL_CREATED, owned_by: 'system' })),
+      });
+    }
+    const m = /^\/v1\/models\/(.+)$/.exec(url.pathname);
+    if (method === 'GET' && m) {
+      const id = decodeURIComponent(m[1] ?? '');
+      if (!models.includes(id)) return model404(id);
+      return send(res, 200, { id, object: 'model', created: MODEL_CREATED, owned_by: 'system' });
+    }
+    return sendError(
+      res,
+      404,
+      errorBody(`Invalid URL (${method} ${url.pathname})`, 'invalid_request_error', null),
+    );
+  };
+
+  const server = createServer((req, res) => {
+    state.count++;
+    res.on('close', () => {
+      if (!res.writableFinished) state.closedEarly++;
+    });
     const parts: Buffer[] = [];
     req.on('data', (c: Buffer) => parts.push(c));
     req.on('end', () => {
-      void (async () => {
-        state.count++;
-        const raw = Buffer.concat(parts).toString('utf8');
-        let body: unknown = null;
-        try {
-          body = raw ? (JSON.parse(raw) as unknown) : null;
-        } catch {
-          body = raw;
-        }
-        const path = req.url ?? '/';
-        requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body });
-        res.on('close', () => {
-          if (!res.writableFinished) state.closedEarly++;
-        });
-        if (opts.apiKey && req.headers.authorization !== `Bearer ${opts.apiKey}`) {
-          sendError(res, 401, {
-            error: {
-              message: 'Incorrect API key provided.',
-              type: 'invalid_request_error',
-              param: null,
-              code: 'invalid_api_key',
-            },
-          });
-          return;
-        }
-        const behavior = queue.shift();
-        const behaviors = behavior ? [behavior] : [];
-        if (behavior && 'status' in behavior) {
-          sendError(res, behavior.status, behavior.body, behavior.headers);
-          return;
-        }
-        if (behavior && 'delayMs' in behavior) {
-          await sleep(behavior.delayMs);
-          if (res.destroyed) return;
-        }
-        const url = new URL(path, 'http://mock');
-        if (req.method === 'POST' && url.pathname === '/v1/chat/completions') {
-          const b = body as ChatBody;
-          if (!b || !Array.isArray(b.messages))
-            return sendError(res, 400, {
-              error: {
-                message: "Missing required parameter: 'messages'.",
-                type: 'invalid_request_error',
-                param: 'messages',
-                code: 'missing_required_parameter',
-              },
-            });
-          return chat(res, b, behaviors);
-        }
-        if (req.method === 'POST' && url.pathname === '/v1/completions')
-          return completions(res, body as never, behaviors);
-        if (req.method === 'POST' && url.pathname === '/v1/embeddings') return embeddings(res, body as never);
-        if (req.method === 'GET' && url.pathname === '/v1/models') {
-          return send(res, 200, {
-            object: 'list',
-            data: ['gpt-4o', 'gpt-4o-mini', 'text-embedding-3-small'].map((id) => ({
-              id,
-              object: 'model',
-              created: 1_700_000_000,
-              owned_by: 'system',
-            })),
-          });
-        }
-        const m = /^\/v1\/models\/(.+)$/.exec(url.pathname);
-        if (req.method === 'GET' && m)
-          return send(res, 200, {
-            id: decodeURIComponent(m[1] ?? ''),
-            object: 'model',
-            created: 1_700_000_000,
-            owned_by: 'system',
-          });
-        sendError(res, 404, {
-          error: {
-            message: `Unknown route ${req.method} ${url.pathname}`,
-            type: 'invalid_request_error',
-            param: null,
-            code: 'unknown_url',
-          },
-        });
-      })();
+      route(req, res, Buffer.concat(parts).toString('utf8')).catch((err: unknown) => {
+        if (!res.headersSent) sendError(res, 500, defaultError(500, ''));
+        else res.destroy(err instanceof Error ? err : undefined);
+      });
     });
   });
   server.on('connection', (s: Socket) => {
@@ -430,10 +596,16 @@ export async function startMockOpenAI(opts: { apiKey?: string } = {}): Promise<M
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
-  const mock: MockOpenAI = {
+  return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
-    enqueue: (...b: Behavior[]) => queue.push(...b),
+    enqueue: (...b: Behavior[]) => {
+      queue.push(...b);
+    },
+    setModelBehavior: (model: string, behavior: Behavior | null) => {
+      if (behavior) byModel.set(model, behavior);
+      else byModel.delete(model);
+    },
     get closedEarly() {
       return state.closedEarly;
     },
@@ -446,5 +618,4 @@ export async function startMockOpenAI(opts: { apiKey?: string } = {}): Promise<M
         server.close(() => r());
       }),
   };
-  return mock;
 }
