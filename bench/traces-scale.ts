@@ -168,6 +168,7 @@ function callRecord(i: number): CallRecord {
     sessionId: null,
     metadata: null,
     request: { model: 'm', messages: [{ role: 'user', content: q }] },
+    requestBytes: null,
     upstreamRequest: { model: 'm', messages: [{ role: 'user', content: q }] },
     response: sse
       ? {
@@ -193,6 +194,7 @@ function callRecord(i: number): CallRecord {
     attempts: [{ provider: 'up', model: 'm', status: 200, error: null, latency_ms: 199 }],
     usage: null,
     replayOf: null,
+    sessionOf: null,
   };
 }
 

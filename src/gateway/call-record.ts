@@ -44,6 +44,8 @@ export interface CallRecord {
   metadata: Record<string, unknown> | null;
   /** The client's request body as received (parsed). */
   request: unknown;
+  /** The same body's bytes as they arrived, when the call came from a socket (null otherwise). */
+  requestBytes: Buffer | null;
   /** The body sent upstream, in the provider's format, after transforms (last attempt). */
   upstreamRequest: unknown;
   response: RecordedResponse;
@@ -57,6 +59,11 @@ export interface CallRecord {
   /** Usage when the gateway already knows it (adapters); otherwise derived from the response. */
   usage: TraceUsage | null;
   replayOf: string | null;
+  /**
+   * Id of a trace whose session this trace joins (an image description joins the session of the
+   * call it was made for). Such a record is handed to the recorder after the trace it names.
+   */
+  sessionOf: string | null;
 }
 
 /** Implemented by the traces module; the default drops records. Must never throw or block. */

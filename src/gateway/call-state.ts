@@ -10,6 +10,7 @@ export class CallState {
   readonly startedAt: number;
   model: string | null = null;
   request: unknown = null;
+  requestBytes: Buffer | null = null;
   stream = false;
   /** The client asked for the usage chunk (`stream_options.include_usage`). */
   wantUsage = false;
@@ -17,6 +18,7 @@ export class CallState {
   sessionId: string | null = null;
   metadata: Record<string, unknown> | null = null;
   replayOf: string | null = null;
+  sessionOf: string | null = null;
   readonly attempts: AttemptRecord[] = [];
   /** Time spent waiting on upstreams (until the first byte for streams). */
   upstreamWaitMs = 0;
@@ -66,6 +68,7 @@ export class CallState {
       sessionId: this.sessionId,
       metadata: this.metadata,
       request: this.request,
+      requestBytes: this.requestBytes,
       upstreamRequest: this.upstreamRequest,
       response: this.response,
       status: this.cancelled ? 'cancelled' : this.status,
@@ -77,6 +80,7 @@ export class CallState {
       attempts: this.attempts,
       usage: this.usage,
       replayOf: this.replayOf,
+      sessionOf: this.sessionOf,
     };
   }
 }

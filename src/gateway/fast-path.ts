@@ -78,7 +78,8 @@ export function createFastPath(
     });
     req.on('end', () => {
       if (failed) return;
-      const text = (parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size)).toString('utf8');
+      const bytes = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size);
+      const text = bytes.toString('utf8');
       let body: unknown;
       try {
         body = text.length === 0 ? undefined : JSON.parse(text);
@@ -96,6 +97,7 @@ export function createFastPath(
       void service.handle({
         endpoint: path as Endpoint,
         body,
+        bytes,
         headers: req.headers,
         t0,
         sink: new HttpSink(res),

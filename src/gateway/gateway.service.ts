@@ -49,6 +49,8 @@ import { usageOfCall } from './usage';
 export interface IncomingCall {
   endpoint: Endpoint;
   body: unknown;
+  /** The body's bytes as they arrived (socket calls only). */
+  bytes?: Buffer;
   headers: IncomingHttpHeaders;
   /** performance.now() when the request arrived. */
   t0: number;
@@ -88,6 +90,7 @@ export class GatewayService {
     try {
       const body = requireObject(call.body);
       state.request = body;
+      if (call.bytes) state.requestBytes = call.bytes;
       state.model = requireModel(body);
       checkEndpointBody(call.endpoint, body);
       state.stream = body.stream === true;

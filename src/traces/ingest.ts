@@ -68,6 +68,7 @@ export function parseIngest(body: unknown, keyId: string | null, now = Date.now(
       sessionId: typeof session_id === 'string' ? session_id : null,
       metadata: isObject(metadata) ? metadata : null,
       request,
+      requestBytes: null,
       upstreamRequest: null,
       response: response === undefined || response === null ? { kind: 'none' } : { kind: 'json', body: response },
       status: callStatus,
@@ -79,6 +80,7 @@ export function parseIngest(body: unknown, keyId: string | null, now = Date.now(
       attempts: [],
       usage: null,
       replayOf: null,
+      sessionOf: null,
     },
   };
 }

@@ -40,6 +40,7 @@ export function callRecord(
     sessionId: null,
     metadata: null,
     request: { model: 'gpt-x', messages },
+    requestBytes: null,
     upstreamRequest: { model: 'up-model', messages },
     response: reply === null ? { kind: 'none' } : { kind: 'json', body: chatReply(reply) },
     status: 'success',
@@ -51,6 +52,7 @@ export function callRecord(
     attempts: [{ provider: 'up', model: 'up-model', status: 200, error: null, latency_ms: 118 }],
     usage: null,
     replayOf: null,
+    sessionOf: null,
     ...over,
   };
 }
