@@ -18,6 +18,7 @@ import { InternalCaller } from './internal-call';
 import { ModelsController } from './models.controller';
 import { ModelsService } from './models.service';
 import { NoopRecorder } from './noop-recorder';
+import { OrderedRecorder } from './ordered-recorder';
 
 @Global()
 @Module({
@@ -64,15 +65,25 @@ import { NoopRecorder } from './noop-recorder';
         recorder: CallRecorder | undefined,
       ) => {
         let internal: InternalCaller | null = null;
+        // image descriptions join their parent's session: their records follow the parent's
+        const ordered = new OrderedRecorder(recorder ?? new NoopRecorder());
         const gateway = new GatewayService({
           config,
           loop,
           images,
           access,
-          recorder: recorder ?? new NoopRecorder(),
+          recorder: ordered,
           metrics,
-          describeImage: (model, prompt, url, parent) =>
-            (internal as InternalCaller).describeImage(model, prompt, url, parent.sessionId, parent.id),
+          describeImage: (model, prompt, url, parent) => {
+            ordered.expect(parent.id);
+            return (internal as InternalCaller).describeImage(
+              model,
+              prompt,
+              url,
+              parent.sessionId,
+              parent.id,
+            );
+          },
           onError: (err) => logger.error({ err }, 'unexpected error in the gateway'),
         });
         internal = new InternalCaller(gateway);

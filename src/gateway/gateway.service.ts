@@ -56,7 +56,13 @@ export interface IncomingCall {
   t0: number;
   sink: ClientSink;
   /** Calls the gateway makes itself skip client authentication. */
-  internal?: { sessionId: string | null; replayOf: string | null; metadata: Record<string, unknown> | null };
+  internal?: {
+    sessionId: string | null;
+    replayOf: string | null;
+    metadata: Record<string, unknown> | null;
+    /** Id of the trace whose session this call joins (an image description's parent). */
+    sessionOf?: string | null;
+  };
 }
 
 export interface GatewayDeps {
@@ -101,6 +107,7 @@ export class GatewayService {
         state.sessionId = call.internal.sessionId;
         state.replayOf = call.internal.replayOf;
         state.metadata = call.internal.metadata;
+        state.sessionOf = call.internal.sessionOf ?? null;
         grant = { keyId: null, forwardToken: null };
       } else {
         state.sessionId = sessionIdFrom(call.headers);

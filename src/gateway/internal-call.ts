@@ -21,6 +21,8 @@ export interface InternalCallOptions {
   sessionId: string | null;
   replayOf: string | null;
   metadata?: Record<string, unknown> | null;
+  /** Id of the trace whose session this call joins; its record is handed on after that trace's. */
+  sessionOf?: string | null;
 }
 
 export class InternalCaller {
@@ -34,7 +36,12 @@ export class InternalCaller {
       headers: {},
       t0: performance.now(),
       sink,
-      internal: { sessionId: opts.sessionId, replayOf: opts.replayOf, metadata: opts.metadata ?? null },
+      internal: {
+        sessionId: opts.sessionId,
+        replayOf: opts.replayOf,
+        metadata: opts.metadata ?? null,
+        sessionOf: opts.sessionOf ?? null,
+      },
     });
     const text = sink.text();
     let response: unknown;
@@ -59,7 +66,11 @@ export class InternalCaller {
     return { recordId: r.recordId, response: r.response };
   }
 
-  /** Describes one image with a vision model; fails with a clear error. */
+  /**
+   * Describes one image with a vision model, as a call of its own in the parent's session
+   * (`sessionOf`). Fails with a GatewayError whose status fits the failure (see
+   * `descriptionFailureStatus`) and whose message is the vision call's reason.
+   */
   async describeImage(
     model: string,
     prompt: string,
@@ -83,25 +94,28 @@ export class InternalCaller {
       sessionId,
       replayOf: null,
       metadata: { image_description_for: parentId },
+      sessionOf: parentId,
     });
     if (r.status >= 400) {
-      const err = toOpenAIErrorBody(r.status, r.response, 'image description failed');
-      throw new GatewayError(
-        502,
-        `Describing an image with model \`${model}\` failed: ${err.error.message}`,
-        'api_error',
-        'image_description_failed',
-      );
+      const err = toOpenAIErrorBody(r.status, r.response, `the vision call answered ${r.status}`);
+      throw new GatewayError(descriptionFailureStatus(r.status), err.error.message);
     }
     const content = (r.response as ChatCompletion).choices?.[0]?.message?.content;
     if (typeof content !== 'string' || content.trim() === '') {
-      throw new GatewayError(
-        502,
-        `Describing an image with model \`${model}\` gave no text.`,
-        'api_error',
-        'image_description_failed',
-      );
+      throw new GatewayError(502, 'the vision model gave no text');
     }
     return content;
   }
+}
+
+/**
+ * The status a failed description gives the parent call: the upstream-failure statuses stay
+ * (503 overloaded or rate-limited, 504 timed out); an image the vision model refused (400, 413,
+ * 415, 422) is the caller's fault; anything else (no route, the gateway's own key refused, ...)
+ * is a 502.
+ */
+export function descriptionFailureStatus(visionStatus: number): number {
+  if (visionStatus === 503 || visionStatus === 504) return visionStatus;
+  if ([400, 413, 415, 422].includes(visionStatus)) return 400;
+  return 502;
 }

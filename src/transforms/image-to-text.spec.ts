@@ -202,6 +202,30 @@ describe('image_to_text', () => {
     expect(JSON.stringify(ok.messages)).toContain('[Image description: description of');
   });
 
+  it.each<[number, string, string | null]>([
+    [400, 'invalid_request_error', 'messages'],
+    [503, 'api_error', null],
+    [504, 'api_error', null],
+  ])('keeps the status %s of a GatewayError from the describe callback', async (status, type, param) => {
+    const svc = new ImageToTextService({});
+    const refuses = async (): Promise<string> => {
+      throw new GatewayError(status, 'Invalid image.');
+    };
+    const err = (await svc
+      .describeImages(oneImage(PNG), cfg, refuses)
+      .catch((e: unknown) => e)) as GatewayError;
+    expect(err).toBeInstanceOf(GatewayError);
+    expect(err.toBody()).toEqual({
+      error: {
+        message: 'Image description via model `vision` failed: Invalid image.',
+        type,
+        param,
+        code: 'image_description_failed',
+      },
+    });
+    expect(err.status).toBe(status);
+  });
+
   it('shares a failure with every caller waiting on the same image', async () => {
     const pending = deferred<string>();
     const svc = new ImageToTextService({});

@@ -72,6 +72,20 @@ function safeReason(err: unknown): string {
   return masked.length > MAX_REASON_CHARS ? `${masked.slice(0, MAX_REASON_CHARS)}…` : masked;
 }
 
+/**
+ * The error for a failed description, in OpenAI's shape. A GatewayError from the describe callback
+ * keeps its status (400 for an image the vision model refused, 503/504 for an overloaded or slow
+ * upstream); anything else is a 502.
+ */
+function descriptionError(model: string, err: unknown): GatewayError {
+  const status = err instanceof GatewayError ? err.status : 502;
+  const message = `Image description via model \`${model}\` failed: ${safeReason(err)}`;
+  if (status < 500) {
+    return new GatewayError(status, message, 'invalid_request_error', 'image_description_failed', 'messages');
+  }
+  return new GatewayError(status, message, 'api_error', 'image_description_failed');
+}
+
 export class ImageToTextService {
   private readonly caches = new Map<string, DescriptionCache>();
   private readonly inflight = new Map<string, Promise<string>>();
@@ -140,12 +154,7 @@ export class ImageToTextService {
         return text;
       })
       .catch((err: unknown) => {
-        throw new GatewayError(
-          502,
-          `Image description via model \`${cfg.model}\` failed: ${safeReason(err)}`,
-          'api_error',
-          'image_description_failed',
-        );
+        throw descriptionError(cfg.model, err);
       })
       .finally(() => this.inflight.delete(flightKey));
     this.inflight.set(flightKey, call);
