@@ -1,70 +1,73 @@
-/** SIGTERM: in-flight calls finish, every trace is flushed, the process exits 0 (SPEC §1). */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+/**
+ * SIGTERM with 50 streams in flight: every stream finishes, every trace is flushed to the
+ * database, the process exits 0 (SPEC §1).
+ */
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import OpenAI from 'openai';
+import { startMockOpenAI, type MockOpenAI } from '../support/mock-openai';
+import { spawnGateway, type GatewayProcess } from '../support/spawn-gateway';
+
+const STREAMS = 50;
 
 describe('graceful shutdown', () => {
-  it('finishes in-flight streams, flushes their traces and exits 0', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gw-stop-'));
-    const config = join(dir, 'gateway.yaml');
-    writeFileSync(
-      config,
-      'providers:\n  slow: { type: mock, delay_ms: 700 }\nroutes:\n  - match: { any: true }\n    targets: [ { provider: slow } ]\n',
-    );
-    const root = resolve(__dirname, '../..');
-    const child = spawn(
-      process.execPath,
-      ['-r', require.resolve('ts-node/register/transpile-only'), join(root, 'src/main.ts')],
-      {
-        cwd: dir,
-        env: {
-          PATH: process.env.PATH,
-          GATEWAY_CONFIG: config,
-          DATABASE_URL: `sqlite:${join(dir, 'gw.db')}`,
-          PORT: '0',
-          GATEWAY_MASTER_KEY: 'k'.repeat(32),
-          TS_NODE_PROJECT: join(root, 'tsconfig.json'),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    const url = await new Promise<string>((resolveUrl, reject) => {
-      let out = '';
-      const t = setTimeout(() => reject(new Error(`gateway did not start: ${out}`)), 60_000);
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-        if (m) {
-          clearTimeout(t);
-          resolveUrl(m[1]!);
-        }
-      });
+  let upstream: MockOpenAI;
+  let gw: GatewayProcess;
+
+  beforeAll(async () => {
+    // ~20 chunks 100 ms apart: each stream lasts about 2 s, so all are mid-stream at SIGTERM.
+    upstream = await startMockOpenAI({ byModel: { slow: { chunkDelayMs: 100 } } });
+    gw = await spawnGateway({
+      config: `providers:\n  up: { type: openai, base_url: "${upstream.baseUrl}", api_key: sk-up }\nroutes:\n  - match: { any: true }\n    targets: [ { provider: up } ]\n`,
     });
-    const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'x', maxRetries: 0 });
-    const calls = Array.from({ length: 10 }, async (_, i) => {
+  }, 120_000);
+
+  afterAll(async () => {
+    await gw.stop('SIGKILL');
+    gw.cleanup();
+    await upstream.close();
+  });
+
+  it(`finishes ${STREAMS} in-flight streams, flushes their traces and exits 0`, async () => {
+    const client = new OpenAI({ baseURL: gw.baseURL, apiKey: 'x', maxRetries: 0, timeout: 60_000 });
+    let started = 0;
+    let allStarted!: () => void;
+    const startedAll = new Promise<void>((r) => (allStarted = r));
+    const calls = Array.from({ length: STREAMS }, async (_, i) => {
       const stream = await client.chat.completions.create({
-        model: 'm',
+        model: 'slow',
         stream: true,
-        messages: [{ role: 'user', content: `call number ${i}` }],
+        messages: [{ role: 'user', content: `call number ${i} of the shutdown run` }],
       });
       let text = '';
-      for await (const c of stream) text += c.choices[0]?.delta.content ?? '';
+      let first = true;
+      for await (const c of stream) {
+        text += c.choices[0]?.delta.content ?? '';
+        if (first && text.length > 0) {
+          first = false;
+          if (++started === STREAMS) allStarted();
+        }
+      }
       return text;
     });
-    await new Promise((r) => setTimeout(r, 300));
-    child.kill('SIGTERM');
+    // Bounded: if not every stream has begun within 60 s, the check below fails with the count.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([startedAll, new Promise((r) => (timer = setTimeout(r, 60_000)))]);
+    clearTimeout(timer);
+    expect(started).toBe(STREAMS);
+    const code = gw.stop('SIGTERM', 60_000);
     const texts = await Promise.all(calls);
-    expect(texts).toEqual(Array.from({ length: 10 }, (_, i) => `call number ${i}`));
-    expect(await exited).toBe(0);
-    const db = new Database(join(dir, 'gw.db'), { readonly: true });
-    const row = db.prepare("SELECT COUNT(*) AS n FROM traces WHERE status = 'success'").get() as {
-      n: number;
-    };
+    expect(texts).toEqual(
+      Array.from({ length: STREAMS }, (_, i) => `Echo: call number ${i} of the shutdown run`),
+    );
+    expect(await code).toBe(0);
+    expect(gw.stdout()).toContain('stopping: finishing in-flight requests and flushing traces');
+
+    const db = new Database(join(gw.dir, 'gateway.db'), { readonly: true });
+    const rows = db
+      .prepare("SELECT status, COUNT(*) AS n FROM traces WHERE model = 'slow' GROUP BY status")
+      .all() as Array<{ status: string; n: number }>;
     db.close();
-    expect(row.n).toBe(10);
-  }, 90_000);
+    expect(rows).toEqual([{ status: 'success', n: STREAMS }]);
+  }, 180_000);
 });
