@@ -162,6 +162,11 @@ const DECLARATION_KEYS = [
   'response',
   'behavior',
 ];
+/**
+ * The fields of Gemini's `Schema` object as the REST reference lists them. The adapter keeps its
+ * own copy (gemini.request.ts `cleanSchema`) on purpose: were the mock to import it, a field the
+ * adapter wrongly keeps would pass here too, and the mock would stop checking anything.
+ */
 const SCHEMA_KEYS = [
   'type',
   'format',

@@ -3,6 +3,7 @@
  * without a version path (`https://api.anthropic.com`); the key travels in `x-api-key`.
  */
 import { UpstreamError } from '../../common/errors';
+import { readUpstreamError } from '../../common/upstream-response';
 import { readJson } from '../../common/http';
 import type { HttpClient, HttpMethod, HttpResponse } from '../../common/http';
 import type {
@@ -19,6 +20,7 @@ import type {
   ProviderCapabilities,
   ProviderSettings,
 } from '../adapter.interface';
+import { baseUrlFaults } from '../settings-checks';
 import { toAnthropicRequest } from './anthropic.request';
 import { fromAnthropicResponse, mapAnthropicError, toModels } from './anthropic.response';
 import { anthropicStreamChunks } from './anthropic.stream';
@@ -113,29 +115,10 @@ export class AnthropicAdapter implements ProviderAdapter {
       signal: ctx.abort ?? ctx.signal,
     });
     if (res.status >= 200 && res.status < 300) return res;
-    throw await toUpstreamError(res);
+    throw await readUpstreamError(res, (status, raw, text) => ({
+      body: mapAnthropicError(status, raw, text),
+    }));
   }
-}
-
-async function toUpstreamError(res: HttpResponse): Promise<UpstreamError> {
-  const text = await res.body.text().catch(() => '');
-  let raw: unknown = null;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    /* not JSON: the text is the message */
-  }
-  const body = mapAnthropicError(res.status, raw, text);
-  const headers: Record<string, string> = {};
-  const retryAfter = res.headers['retry-after'];
-  if (typeof retryAfter === 'string') headers['retry-after'] = retryAfter;
-  return new UpstreamError(
-    res.status,
-    `upstream error ${res.status}: ${body.error.message}`,
-    body,
-    'http',
-    headers,
-  );
 }
 
 function now(): number {
@@ -145,10 +128,7 @@ function now(): number {
 export const anthropicAdapter: AdapterDefinition = {
   type: 'anthropic',
   validate(settings: ProviderSettings): string[] {
-    const errors: string[] = [];
-    if (settings.base_url !== undefined && !/^https?:\/\//.test(settings.base_url)) {
-      errors.push('base_url: must be an http(s) URL');
-    }
+    const errors = baseUrlFaults(settings);
     if (
       settings.default_max_tokens !== undefined &&
       (!Number.isInteger(settings.default_max_tokens) || settings.default_max_tokens < 1)

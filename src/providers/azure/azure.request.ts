@@ -6,6 +6,7 @@
  * The key goes in the `api-key` header.
  */
 import type { ProviderSettings } from '../adapter.interface';
+import { baseUrlFaults } from '../settings-checks';
 
 export const AZURE_DEFAULT_API_VERSION = '2024-10-21';
 
@@ -29,8 +30,5 @@ export function azureHeaders(settings: ProviderSettings, apiKey: string | undefi
 }
 
 export function validateAzure(settings: ProviderSettings): string[] {
-  const errors: string[] = [];
-  if (!settings.base_url)
-    errors.push('base_url: required for type azure (https://<resource>.openai.azure.com)');
-  return errors;
+  return baseUrlFaults(settings, 'required for type azure (https://<resource>.openai.azure.com)');
 }

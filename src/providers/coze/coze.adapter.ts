@@ -9,6 +9,7 @@
  */
 import { UpstreamError } from '../../common/errors';
 import type { HttpClient, HttpMethod, HttpResponse } from '../../common/http';
+import { readUpstreamError } from '../../common/upstream-response';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../../common/openai.types';
 import type {
   AdapterDefinition,
@@ -18,9 +19,16 @@ import type {
   ProviderCapabilities,
   ProviderSettings,
 } from '../adapter.interface';
+import { baseUrlFaults } from '../settings-checks';
 import { abortReason, Deadline, sleep } from './coze.deadline';
 import { botIdFrom, toCozeRequest, userIdFor } from './coze.request';
-import { chatFailedError, codeAndMsg, cozeError, toChatCompletion, unwrapEnvelope } from './coze.response';
+import {
+  chatFailedError,
+  cozeError,
+  mapCozeHttpError,
+  toChatCompletion,
+  unwrapEnvelope,
+} from './coze.response';
 import { cozeStreamChunks } from './coze.stream';
 import type { CozeChat, CozeMessage } from './coze.types';
 
@@ -200,9 +208,7 @@ export class CozeAdapter implements ProviderAdapter {
       throw abortReason(call.signal, err);
     }
     if (res.status >= 200 && res.status < 300) return res;
-    const raw = await readBodyJson(res).catch(() => null);
-    const { code, msg } = codeAndMsg(raw);
-    throw cozeError(res.status, code, msg, 400, retryHeaders(res));
+    throw await readUpstreamError(res, mapCozeHttpError);
   }
 }
 
@@ -259,13 +265,7 @@ function now(): number {
 
 export const cozeAdapter: AdapterDefinition = {
   type: 'coze',
-  validate(settings: ProviderSettings): string[] {
-    const errors: string[] = [];
-    if (settings.base_url !== undefined && !/^https?:\/\//.test(settings.base_url)) {
-      errors.push('base_url: must be an http(s) URL');
-    }
-    return errors;
-  },
+  validate: (settings: ProviderSettings): string[] => baseUrlFaults(settings),
   create(settings: ProviderSettings, deps: AdapterDeps): ProviderAdapter {
     return new CozeAdapter(settings, deps.http);
   },

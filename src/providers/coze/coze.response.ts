@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { typeForStatus, UpstreamError } from '../../common/errors';
 import type { OpenAIErrorBody } from '../../common/errors';
 import type { ChatCompletion, ChatCompletionMessage, UsageDetails } from '../../common/openai.types';
+import type { MappedUpstreamError, UpstreamErrorMapper } from '../../common/upstream-response';
 import type { CozeChat, CozeEnvelope, CozeMessage, CozeUsage } from './coze.types';
 
 /** Coze error codes that mean a bad or unauthorised token. */
@@ -35,6 +36,29 @@ export function cozeErrorBody(status: number, code: number | undefined, msg: str
   };
 }
 
+/** A Coze `{code, msg}` failure in OpenAI's shape, with the status it maps to. */
+export function mapCozeError(
+  httpStatus: number,
+  code: number | undefined,
+  msg: string | undefined,
+  fallbackStatus = 400,
+): Required<Omit<MappedUpstreamError, 'retryAfter'>> {
+  const status = statusForCode(httpStatus, code, fallbackStatus);
+  const message = msg && msg.length > 0 ? msg : `upstream coze answered HTTP ${httpStatus}`;
+  const suffix = code === undefined ? '' : ` (code ${code})`;
+  return {
+    status,
+    message: `upstream coze error ${status}: ${message}${suffix}`,
+    body: cozeErrorBody(status, code, message),
+  };
+}
+
+/** The mapper for a non-2xx Coze reply (`readUpstreamError`): its body is a `{code, msg}` envelope. */
+export const mapCozeHttpError: UpstreamErrorMapper = (status, raw) => {
+  const { code, msg } = codeAndMsg(raw);
+  return mapCozeError(status, code, msg);
+};
+
 /** An UpstreamError for a Coze `{code, msg}` failure. */
 export function cozeError(
   httpStatus: number,
@@ -43,16 +67,8 @@ export function cozeError(
   fallbackStatus = 400,
   headers: Record<string, string> = {},
 ): UpstreamError {
-  const status = statusForCode(httpStatus, code, fallbackStatus);
-  const message = msg && msg.length > 0 ? msg : `upstream coze answered HTTP ${httpStatus}`;
-  const suffix = code === undefined ? '' : ` (code ${code})`;
-  return new UpstreamError(
-    status,
-    `upstream coze error ${status}: ${message}${suffix}`,
-    cozeErrorBody(status, code, message),
-    'http',
-    headers,
-  );
+  const e = mapCozeError(httpStatus, code, msg, fallbackStatus);
+  return new UpstreamError(e.status, e.message, e.body, 'http', headers);
 }
 
 /** Reads `code` and `msg` from whatever a Coze error reply holds. */

@@ -5,6 +5,7 @@
  */
 import { GatewayError, UpstreamError } from '../../common/errors';
 import { readJson } from '../../common/http';
+import { readUpstreamError } from '../../common/upstream-response';
 import type { HttpClient, HttpMethod, HttpResponse } from '../../common/http';
 import type {
   ChatCompletion,
@@ -22,6 +23,7 @@ import type {
   ProviderCapabilities,
   ProviderSettings,
 } from '../adapter.interface';
+import { baseUrlFaults } from '../settings-checks';
 import { modelPath, toGeminiRequest } from './gemini.request';
 import {
   fromGeminiResponse,
@@ -152,30 +154,11 @@ export class GeminiAdapter implements ProviderAdapter {
       signal: ctx.signal,
     });
     if (res.status >= 200 && res.status < 300) return res;
-    throw await toUpstreamError(res);
+    throw await readUpstreamError(res, (status, raw, text) => ({
+      body: mapGeminiError(status, raw, text),
+      retryAfter: retryAfterSeconds(raw)?.toString(),
+    }));
   }
-}
-
-async function toUpstreamError(res: HttpResponse): Promise<UpstreamError> {
-  const text = await res.body.text().catch(() => '');
-  let raw: unknown = null;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    /* not JSON: the text is the message */
-  }
-  const body = mapGeminiError(res.status, raw, text);
-  const headers: Record<string, string> = {};
-  const retryHeader = res.headers['retry-after'];
-  const retry = typeof retryHeader === 'string' ? retryHeader : retryAfterSeconds(raw)?.toString();
-  if (retry !== undefined) headers['retry-after'] = retry;
-  return new UpstreamError(
-    res.status,
-    `upstream error ${res.status}: ${body.error.message}`,
-    body,
-    'http',
-    headers,
-  );
 }
 
 function requireModel(model: unknown): string {
@@ -214,13 +197,7 @@ function now(): number {
 
 export const geminiAdapter: AdapterDefinition = {
   type: 'gemini',
-  validate(settings: ProviderSettings): string[] {
-    const errors: string[] = [];
-    if (settings.base_url !== undefined && !/^https?:\/\//.test(settings.base_url)) {
-      errors.push(`base_url: must be an http(s) URL`);
-    }
-    return errors;
-  },
+  validate: (settings: ProviderSettings): string[] => baseUrlFaults(settings),
   create(settings: ProviderSettings, deps: AdapterDeps): ProviderAdapter {
     return new GeminiAdapter(settings, deps.http);
   },

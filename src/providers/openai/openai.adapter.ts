@@ -27,6 +27,7 @@ import type {
 } from '../adapter.interface';
 import { openaiHeaders, openaiUrl } from './openai.request';
 import { upstreamErrorFrom } from '../../common/upstream-response';
+import { baseUrlFaults } from '../settings-checks';
 
 export class OpenAIAdapter implements ProviderAdapter {
   readonly type: string = 'openai';
@@ -124,5 +125,6 @@ async function* mapEvents(
 
 export const openaiAdapter: AdapterDefinition = {
   type: 'openai',
+  validate: (settings) => baseUrlFaults(settings),
   create: (settings, deps) => new OpenAIAdapter(settings, deps),
 };
