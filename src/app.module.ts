@@ -15,7 +15,10 @@ export class AppModule {
       imports: [
         CoreModule.register(values),
         DatabaseModule.forRoot(values.env.DATABASE_URL),
-        AuthModule.forRoot({ requireClientKey: () => values.config.current.config.auth.require_client_key }),
+        AuthModule.forRoot({
+          requireClientKey: () => values.config.current.config.auth.require_client_key,
+          redisPrefix: values.env.REDIS_PREFIX,
+        }),
         TracesModule,
         GatewayModule,
         ObservabilityModule,

@@ -16,6 +16,7 @@ describe('loadEnv', () => {
       DATABASE_URL: 'sqlite:./data/gateway.db',
       GATEWAY_MASTER_KEY: undefined,
       REDIS_URL: undefined,
+      REDIS_PREFIX: 'gw:',
       LOG_LEVEL: 'info',
       TRACE_JSONL: undefined,
       WORKERS: 1,
@@ -33,6 +34,7 @@ describe('loadEnv', () => {
           DATABASE_URL: 'postgres://u@h/db',
           GATEWAY_MASTER_KEY: 'mk',
           REDIS_URL: 'redis://127.0.0.1:6379',
+          REDIS_PREFIX: 'gw-eu:',
           LOG_LEVEL: 'DEBUG',
           TRACE_JSONL: './t.jsonl',
           WORKERS: '4',
@@ -47,6 +49,7 @@ describe('loadEnv', () => {
       DATABASE_URL: 'postgres://u@h/db',
       GATEWAY_MASTER_KEY: 'mk',
       REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_PREFIX: 'gw-eu:',
       LOG_LEVEL: 'debug',
       TRACE_JSONL: './t.jsonl',
       WORKERS: 4,
@@ -67,6 +70,7 @@ describe('loadEnv', () => {
     );
     expect(() => loadEnv({ PORT: '70000' }, NO_FILE)).toThrow(/^PORT: /);
     expect(() => loadEnv({ WORKERS: '0' }, NO_FILE)).toThrow(/^WORKERS: "0"/);
+    expect(() => loadEnv({ REDIS_PREFIX: 'a b' }, NO_FILE)).toThrow(/^REDIS_PREFIX: "a b"/);
     expect(() => loadEnv({ LOG_LEVEL: 'loud' }, NO_FILE)).toThrow(
       /^LOG_LEVEL: "loud" is not one of fatal, error/,
     );

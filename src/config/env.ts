@@ -13,10 +13,17 @@ export interface Env {
   DATABASE_URL: string;
   GATEWAY_MASTER_KEY: string | undefined;
   REDIS_URL: string | undefined;
+  /** Prefix of every Redis key and channel, so several gateways (or test runs) can share one Redis. */
+  REDIS_PREFIX: string;
   LOG_LEVEL: string;
   TRACE_JSONL: string | undefined;
   WORKERS: number;
   OTEL_EXPORTER_OTLP_ENDPOINT: string | undefined;
+  /** Full traces URL; wins over OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: string | undefined;
+  /** `k1=v1,k2=v2` sent with every export. */
+  OTEL_EXPORTER_OTLP_HEADERS: string | undefined;
+  OTEL_SERVICE_NAME: string | undefined;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -32,6 +39,14 @@ function integer(name: string, raw: string | undefined, fallback: number, min: n
   if (!/^\d+$/.test(text) || n < min || n > max)
     throw new Error(`${name}: "${text}" is not a whole number from ${min} to ${max}`);
   return n;
+}
+
+function redisPrefix(raw: string | undefined): string {
+  const text = nonEmpty(raw);
+  if (text === undefined) return 'gw:';
+  if (!/^[\x21-\x7e]{1,100}$/.test(text))
+    throw new Error(`REDIS_PREFIX: "${text}" must be 1 to 100 printable characters without spaces`);
+  return text;
 }
 
 /**
@@ -53,9 +68,13 @@ export function loadEnv(target: NodeJS.ProcessEnv = process.env, dotenvPath = re
     DATABASE_URL: nonEmpty(target.DATABASE_URL) ?? 'sqlite:./data/gateway.db',
     GATEWAY_MASTER_KEY: nonEmpty(target.GATEWAY_MASTER_KEY),
     REDIS_URL: nonEmpty(target.REDIS_URL),
+    REDIS_PREFIX: redisPrefix(target.REDIS_PREFIX),
     LOG_LEVEL: logLevel,
     TRACE_JSONL: nonEmpty(target.TRACE_JSONL),
     WORKERS: integer('WORKERS', target.WORKERS, 1, 1, 1024),
     OTEL_EXPORTER_OTLP_ENDPOINT: nonEmpty(target.OTEL_EXPORTER_OTLP_ENDPOINT),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: nonEmpty(target.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT),
+    OTEL_EXPORTER_OTLP_HEADERS: nonEmpty(target.OTEL_EXPORTER_OTLP_HEADERS),
+    OTEL_SERVICE_NAME: nonEmpty(target.OTEL_SERVICE_NAME),
   };
 }
