@@ -172,16 +172,23 @@ export class KeysService {
     await this.events.publish({ type: 'revoked', id });
   }
 
-  /** Writes pending usage and adds it to the cached records (for quota checks). */
-  flushUsage(): Promise<void> {
-    return this.serial(async () => {
+  /**
+   * Writes pending usage and adds it to the cached records (for quota checks). Keys with a
+   * quota are announced as changed, so other replicas reload their usage and refuse a spent
+   * quota within a flush interval rather than at the next full refresh.
+   */
+  async flushUsage(): Promise<void> {
+    const quota: string[] = [];
+    await this.serial(async () => {
       await this.meter.flush((written) => {
         for (const d of written) {
           const cached = this.cache.get(d.id);
           if (cached) cached.usage = addUsage(cached.usage, d);
+          if (cached?.maxTokensTotal !== null && cached?.maxTokensTotal !== undefined) quota.push(d.id);
         }
       });
     });
+    for (const id of quota) await this.events.publish({ type: 'changed', id });
   }
 
   /** Reloads every key from the database (picks up other replicas' usage and any missed event). */
