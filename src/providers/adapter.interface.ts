@@ -80,7 +80,8 @@ export interface ProviderAdapter {
   listModels?(ctx: CallContext): Promise<Model[]>;
   /**
    * OpenAI-format upstreams only: send `body` and return the upstream response unread.
-   * A non-2xx status is returned, not thrown; the gateway maps it.
+   * A non-2xx status is returned (the gateway maps it as an OpenAI error body), or thrown as an
+   * UpstreamError by an adapter that maps its platform's error bodies itself (Azure).
    */
   passthrough?(req: PassthroughRequest, ctx: CallContext): Promise<HttpResponse>;
 }

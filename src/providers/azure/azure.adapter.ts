@@ -1,10 +1,17 @@
 /**
  * `azure`: Azure OpenAI. The wire format is OpenAI's, so it shares the OpenAI adapter and its
- * byte pass-through; only URLs, the key header and content-filter errors differ.
+ * byte pass-through; only URLs, the key header, error bodies (content filter) and the stream's
+ * annotation events differ.
  */
-import type { AdapterDefinition, CallContext } from '../adapter.interface';
+import type { UpstreamError } from '../../common/errors';
+import type { HttpResponse } from '../../common/http';
+import type { ChatCompletionChunk } from '../../common/openai.types';
+import { readUpstreamError } from '../../common/upstream-response';
+import type { AdapterDefinition, CallContext, PassthroughRequest } from '../adapter.interface';
 import { OpenAIAdapter } from '../openai/openai.adapter';
+import { openaiStreamChunks } from '../openai/openai.stream';
 import { azureHeaders, azureUrl, validateAzure } from './azure.request';
+import { isAnnotationOnly, mapAzureError } from './azure.response';
 
 export class AzureAdapter extends OpenAIAdapter {
   override readonly type = 'azure';
@@ -19,6 +26,21 @@ export class AzureAdapter extends OpenAIAdapter {
 
   protected override headers(ctx: CallContext): Record<string, string> {
     return azureHeaders(this.settings, ctx.apiKey);
+  }
+
+  protected override upstreamError(res: HttpResponse): Promise<UpstreamError> {
+    return readUpstreamError(res, mapAzureError);
+  }
+
+  protected override streamChunks(body: HttpResponse['body']): AsyncIterable<ChatCompletionChunk> {
+    return openaiStreamChunks(body, (c) => !isAnnotationOnly(c));
+  }
+
+  /** Bytes pass through untouched on success; an error reply is mapped here (content filter). */
+  override async passthrough(req: PassthroughRequest, ctx: CallContext): Promise<HttpResponse> {
+    const res = await super.passthrough(req, ctx);
+    if (res.status >= 300) throw await this.upstreamError(res);
+    return res;
   }
 }
 

@@ -15,7 +15,6 @@ import type {
   EmbeddingResponse,
   Model,
 } from '../../common/openai.types';
-import { parseJsonEvents } from '../../common/sse/json-events';
 import type {
   AdapterDefinition,
   AdapterDeps,
@@ -27,6 +26,8 @@ import type {
 } from '../adapter.interface';
 import { openaiHeaders, openaiUrl } from './openai.request';
 import { upstreamErrorFrom } from '../../common/upstream-response';
+import type { UpstreamError } from '../../common/errors';
+import { openaiStreamChunks } from './openai.stream';
 import { baseUrlFaults } from '../settings-checks';
 
 export class OpenAIAdapter implements ProviderAdapter {
@@ -56,6 +57,16 @@ export class OpenAIAdapter implements ProviderAdapter {
     return openaiHeaders(this.settings, ctx.apiKey);
   }
 
+  /** A non-2xx reply as an UpstreamError in OpenAI's shape (Azure maps its own errors). */
+  protected upstreamError(res: HttpResponse): Promise<UpstreamError> {
+    return upstreamErrorFrom(res, this.settings.id);
+  }
+
+  /** The chunks of a stream reply (Azure leaves its annotation events out). */
+  protected streamChunks(body: HttpResponse['body']): AsyncIterable<ChatCompletionChunk> {
+    return openaiStreamChunks(body);
+  }
+
   /** Maps an OpenAI-API path to this upstream's URL (Azure overrides it). */
   protected urlFor(path: string, _model: string | undefined): string {
     return this.url(path);
@@ -76,7 +87,7 @@ export class OpenAIAdapter implements ProviderAdapter {
     const m = (body as { model?: unknown }).model;
     const model = typeof m === 'string' ? m : undefined;
     const res = await this.passthrough({ path, body: JSON.stringify(body), model }, ctx);
-    if (res.status >= 300) throw await upstreamErrorFrom(res, this.settings.id);
+    if (res.status >= 300) throw await this.upstreamError(res);
     return res;
   }
 
@@ -91,7 +102,7 @@ export class OpenAIAdapter implements ProviderAdapter {
   ): Promise<AsyncIterable<ChatCompletionChunk>> {
     const body = { ...req, stream: true, stream_options: { ...req.stream_options, include_usage: true } };
     const res = await this.postJson('/chat/completions', body, ctx);
-    return mapEvents(parseJsonEvents<ChatCompletionChunk>(res.body));
+    return this.streamChunks(res.body);
   }
 
   async completions(req: CompletionRequest, ctx: CallContext): Promise<Completion> {
@@ -111,16 +122,10 @@ export class OpenAIAdapter implements ProviderAdapter {
       headers: this.headers(ctx),
       signal: ctx.signal,
     });
-    if (res.status >= 300) throw await upstreamErrorFrom(res, this.settings.id);
+    if (res.status >= 300) throw await this.upstreamError(res);
     const body = (await readJson(res)) as { data?: Model[] };
     return Array.isArray(body.data) ? body.data : [];
   }
-}
-
-async function* mapEvents(
-  events: AsyncIterable<{ data: ChatCompletionChunk }>,
-): AsyncGenerator<ChatCompletionChunk> {
-  for await (const e of events) yield e.data;
 }
 
 export const openaiAdapter: AdapterDefinition = {
