@@ -201,6 +201,9 @@ routes:
   - match: { exact: blind }
     targets: [ { provider: textonly } ]
     transforms: { image_to_text: { model: vision, prompt: "Describe it." } }
+  - match: { exact: sighted }
+    targets: [ { provider: up, model: sighted-model } ]
+    transforms: { image_to_text: { model: vision } }
 `);
     client = new OpenAI({ baseURL: gw.baseURL, apiKey: 'x', maxRetries: 0 });
   });
@@ -553,10 +556,21 @@ routes:
       ]);
     });
 
+    it('leaves images alone for a target that has vision', async () => {
+      const image = freshImage();
+      const messages = [
+        { role: 'user' as const, content: [{ type: 'text' as const, text: 'and this?' }, image] },
+      ];
+      await client.chat.completions.create({ model: 'sighted', messages });
+      expect(visionCalls()).toHaveLength(0);
+      expect(up.requests).toHaveLength(1);
+      expect((up.requests[0]!.body as Sent).messages).toEqual(messages);
+    });
+
     it('makes one vision call for two identical images in flight at once', async () => {
       const before = await imageCacheCounts();
       const image = freshImage();
-      up.setModelBehavior('vision-model', { delayMs: 1500 });
+      up.setModelBehavior('vision-model', { delayMs: 2500 });
       let answers: Awaited<ReturnType<typeof ask>>[];
       try {
         answers = await Promise.all([ask(image), ask(image)]);
