@@ -36,13 +36,13 @@ export class OrderedRecorder implements CallRecorder {
   }
 
   record(rec: CallRecord): void {
-    const wait = rec.sessionOf === null ? undefined : this.held.get(rec.sessionOf);
+    const wait = rec.sessionOf === null || this.held.size === 0 ? undefined : this.held.get(rec.sessionOf);
     if (wait) {
       wait.push(rec);
       return;
     }
     this.inner.record(rec);
-    this.release(rec.id);
+    if (this.held.size !== 0) this.release(rec.id);
   }
 
   private release(parentId: string): void {
