@@ -8,7 +8,8 @@
  *   token gets HTTP 401 with code 4100;
  * - the body is checked like the real API: `bot_id`, `user_id`, `additional_messages` with
  *   roles user/assistant and content_type text/object_string (an object_string must be a JSON
- *   array of typed items); a bad body gets HTTP 200 with code 4000;
+ *   array of typed items, an image or file item naming an http(s) `file_url` or a `file_id`); a
+ *   bad body gets HTTP 200 with code 4000;
  * - the answer echoes the last user message's text (an image part adds `[image <url>]`);
  *   usage counts words: input over every message, output over the answer;
  * - streams send, each as `event:<name>` and `data:<json>` lines: `conversation.chat.created`,
@@ -91,7 +92,8 @@ function messageText(m: Json, index: number): string {
     if (item.type === 'text' && typeof item.text === 'string') parts.push(item.text);
     else if (
       (item.type === 'image' || item.type === 'file') &&
-      (typeof item.file_url === 'string' || typeof item.file_id === 'string')
+      ((typeof item.file_url === 'string' && /^https?:\/\//.test(item.file_url)) ||
+        typeof item.file_id === 'string')
     ) {
       parts.push(`[${item.type as string} ${String(item.file_url ?? item.file_id)}]`);
     } else

@@ -31,6 +31,24 @@ describe('mock Gemini API (driven by @google/genai)', () => {
     await mock.close();
   });
 
+  it('reports a long system instruction seen before as implicitly cached tokens', async () => {
+    const systemInstruction = 'Answer in one short sentence about the weather. '.repeat(130);
+    const ask = (contents: string): ReturnType<typeof ai.models.generateContent> =>
+      ai.models.generateContent({ model: 'gemini-2.5-flash', contents, config: { systemInstruction } });
+    expect((await ask('first')).usageMetadata?.cachedContentTokenCount).toBeUndefined();
+    const second = await ask('second');
+    expect(second.usageMetadata?.cachedContentTokenCount).toBeGreaterThanOrEqual(1024);
+    expect(second.usageMetadata?.cachedContentTokenCount).toBeLessThan(
+      second.usageMetadata?.promptTokenCount ?? 0,
+    );
+    const short = await ai.models.generateContent({
+      model: 'gemini-2.5-flash',
+      contents: 'x',
+      config: { systemInstruction: 'brief' },
+    });
+    expect(short.usageMetadata?.cachedContentTokenCount).toBeUndefined();
+  });
+
   it('answers generateContent with the last user text and usage', async () => {
     const res = await ai.models.generateContent({
       model: 'gemini-2.5-flash',

@@ -17,7 +17,9 @@
  * - errors: a queue (`failNext`) or a model name containing `error-400|429|500|503`;
  *   a model name containing `safety` ends with finishReason SAFETY, `blocked` blocks the prompt;
  * - `maxOutputTokens` counts words (→ MAX_TOKENS), `stopSequences` cut the answer,
- *   `candidateCount` repeats the candidate, `responseMimeType: application/json` wraps the echo.
+ *   `candidateCount` repeats the candidate, `responseMimeType: application/json` wraps the echo;
+ * - implicit caching (2.5 models and later): a `systemInstruction` of at least 1024 tokens seen
+ *   before for the same model is reported as `cachedContentTokenCount` (a token is a word here).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -43,6 +45,9 @@ export const MOCK_GEMINI_MODELS = [
 ];
 
 type Json = Record<string, unknown>;
+
+/** The smallest prompt implicit caching applies to (Gemini 2.5 Flash). */
+const IMPLICIT_CACHE_MIN_TOKENS = 1024;
 
 class ApiError extends Error {
   constructor(
@@ -430,6 +435,7 @@ class MockGeminiServer implements MockGemini {
   private readonly failures: ApiError[] = [];
   /** functionCall (name + args) → the signature issued with it. */
   private readonly signedCalls = new Map<string, string>();
+  private readonly cached = new Set<string>();
   private readonly server = createServer((req, res) => {
     this.handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
@@ -609,6 +615,19 @@ class MockGeminiServer implements MockGemini {
     return planned;
   }
 
+  /** Implicit caching of a long system instruction: its token count once it was seen before. */
+  private implicitCache(model: string, system: Content | undefined): number {
+    if (!system) return 0;
+    const n = countWords([system]);
+    if (n < IMPLICIT_CACHE_MIN_TOKENS) return 0;
+    const key = createHash('sha256')
+      .update(`${model}\u0000${JSON.stringify(system)}`)
+      .digest('base64');
+    if (this.cached.has(key)) return n;
+    this.cached.add(key);
+    return 0;
+  }
+
   private sign(planned: Planned): void {
     if (planned.thought === undefined) return;
     const sig = randomBytes(24).toString('base64');
@@ -625,6 +644,7 @@ class MockGeminiServer implements MockGemini {
     this.sign(planned);
     const promptTokens =
       countWords(req.contents) + (req.systemInstruction ? countWords([req.systemInstruction]) : 0);
+    const cachedTokens = this.implicitCache(model, req.systemInstruction);
     const thoughtTokens = planned.thought ? words(planned.thought).length : 0;
     const answerTokens = planned.call
       ? 1 + words(JSON.stringify(planned.call.args)).length
@@ -634,6 +654,7 @@ class MockGeminiServer implements MockGemini {
       ...(final || !blocked ? { candidatesTokenCount: final ? answerTokens : 0 } : {}),
       totalTokenCount: promptTokens + (final ? answerTokens + thoughtTokens : 0),
       ...(thoughtTokens > 0 && final ? { thoughtsTokenCount: thoughtTokens } : {}),
+      ...(cachedTokens > 0 ? { cachedContentTokenCount: cachedTokens } : {}),
       promptTokensDetails: [{ modality: 'TEXT', tokenCount: promptTokens }],
     });
     const responseId = randomBytes(9).toString('base64url');

@@ -456,4 +456,44 @@ describe('mock OpenAI upstream, driven by the official openai SDK', () => {
     expect(done.choices[0]?.message.content).toBe(whole.choices[0]?.message.content);
     expect(done.usage?.total_tokens).toBe(whole.usage?.total_tokens);
   });
+
+  it('reports a repeated long prompt prefix as cached tokens, in steps of 128', async () => {
+    const system = 'You answer questions about the weather. '.repeat(120);
+    const ask = (q: string): Promise<OpenAI.Chat.ChatCompletion> =>
+      client.chat.completions.create({
+        model: 'gpt-4o',
+        messages: [
+          { role: 'system', content: system },
+          { role: 'user', content: q },
+        ],
+      });
+    const first = await ask('first question');
+    expect(first.usage?.prompt_tokens).toBeGreaterThanOrEqual(1024);
+    expect(first.usage?.prompt_tokens_details?.cached_tokens).toBe(0);
+    const second = await ask('a different second question');
+    const cached = second.usage?.prompt_tokens_details?.cached_tokens ?? 0;
+    expect(cached).toBeGreaterThanOrEqual(1024);
+    expect(cached % 128).toBe(0);
+    expect(cached).toBeLessThanOrEqual(second.usage?.prompt_tokens ?? 0);
+    const short = await client.chat.completions.create({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'short' }],
+    });
+    expect(short.usage?.prompt_tokens_details?.cached_tokens).toBe(0);
+  });
+
+  it('counts reasoning tokens of reasoning models inside completion_tokens', async () => {
+    const res = await client.chat.completions.create({
+      model: 'o4-mini',
+      messages: [{ role: 'user', content: 'think first' }],
+    });
+    const reasoning = res.usage?.completion_tokens_details?.reasoning_tokens ?? 0;
+    expect(reasoning).toBeGreaterThan(0);
+    expect(res.usage?.completion_tokens).toBeGreaterThan(reasoning);
+    const plain = await client.chat.completions.create({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'think first' }],
+    });
+    expect(plain.usage?.completion_tokens_details?.reasoning_tokens).toBe(0);
+  });
 });

@@ -7,6 +7,12 @@
  * last it calls the first tool (or the one `tool_choice` names); after a `tool` message it
  * answers with the tool's result. Tests steer single requests with `enqueue` (next requests, any
  * endpoint) or every request for a model with `setModelBehavior` / the `byModel` option.
+ *
+ * Usage follows the reference's accounting: prompts of 1024 tokens or more are cached
+ * automatically, and a later prompt sharing a cached prefix reports it in
+ * `prompt_tokens_details.cached_tokens` (in steps of 128 tokens); reasoning models (`o1`, `o3`,
+ * `o4-mini`, `gpt-5*`) report the hidden reasoning in `completion_tokens_details.reasoning_tokens`,
+ * included in `completion_tokens`. A token is about four characters here.
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -204,18 +210,54 @@ function embeddingOf(text: string, dims: number): number[] {
   return values.map((v) => v / norm);
 }
 
-function usageOf(promptText: string, completionText: string, withDetails: boolean): Record<string, unknown> {
+/** Smallest cacheable prompt, and the step cache hits come in (tokens, as the reference gives them). */
+const CACHE_MIN_TOKENS = 1024;
+const CACHE_STEP_TOKENS = 128;
+
+/** OpenAI's automatic prompt caching: prefixes of cacheable prompts, by hash. */
+class PromptCache {
+  private readonly seen = new Set<string>();
+
+  /** The cached tokens of this prompt's longest known prefix; the prompt's prefixes are cached. */
+  lookup(promptText: string): number {
+    const total = tokens(promptText);
+    let hit = 0;
+    for (let t = CACHE_MIN_TOKENS; t <= total; t += CACHE_STEP_TOKENS) {
+      const key = createHash('sha256')
+        .update(promptText.slice(0, t * 4))
+        .digest('base64');
+      if (this.seen.has(key)) hit = t;
+      else {
+        if (this.seen.size > 50_000) this.seen.clear();
+        this.seen.add(key);
+      }
+    }
+    return hit;
+  }
+}
+
+function isReasoningModel(model: string): boolean {
+  return /^(o\d|gpt-5)/.test(model);
+}
+
+function usageOf(
+  promptText: string,
+  completionText: string,
+  withDetails: boolean,
+  extra: { cached?: number; reasoning?: number } = {},
+): Record<string, unknown> {
   const prompt = tokens(promptText);
-  const completion = completionText ? tokens(completionText) : 0;
+  const reasoning = extra.reasoning ?? 0;
+  const completion = (completionText ? tokens(completionText) : 0) + reasoning;
   const usage: Record<string, unknown> = {
     prompt_tokens: prompt,
     completion_tokens: completion,
     total_tokens: prompt + completion,
   };
   if (withDetails) {
-    usage.prompt_tokens_details = { cached_tokens: 0, audio_tokens: 0 };
+    usage.prompt_tokens_details = { cached_tokens: extra.cached ?? 0, audio_tokens: 0 };
     usage.completion_tokens_details = {
-      reasoning_tokens: 0,
+      reasoning_tokens: reasoning,
       audio_tokens: 0,
       accepted_prediction_tokens: 0,
       rejected_prediction_tokens: 0,
@@ -231,6 +273,7 @@ export async function startMockOpenAI(opts: MockOpenAIOptions = {}): Promise<Moc
   const models = opts.models ?? DEFAULT_MODELS;
   const sockets = new Set<Socket>();
   const state = { closedEarly: 0, count: 0, seq: 0 };
+  const promptCache = new PromptCache();
   const next = (): number => ++state.seq;
 
   const send = (
@@ -331,7 +374,10 @@ export async function startMockOpenAI(opts: MockOpenAIOptions = {}): Promise<Moc
     const finish = a.toolCall ? 'tool_calls' : 'stop';
     const promptText = messages.map((m) => textOf(m.content)).join('\n');
     const completionText = (a.content ?? a.toolCall?.arguments ?? '').repeat(n);
-    const usage = usageOf(promptText, completionText, true);
+    const usage = usageOf(promptText, completionText, true, {
+      cached: promptCache.lookup(promptText),
+      reasoning: isReasoningModel(model) ? 16 * n : 0,
+    });
     if (body.stream !== true) {
       const message: Record<string, unknown> = {
         role: 'assistant',

@@ -36,6 +36,34 @@ describe('toCozeRequest', () => {
     });
   });
 
+  it('refuses tools and data URL images with a 400 naming the parameter', () => {
+    const opts = { botId: 'b', userId: 'u', stream: false };
+    expect(() =>
+      toCozeRequest(
+        {
+          model: 'b',
+          messages: [{ role: 'user', content: 'hi' }],
+          tools: [{ type: 'function', function: { name: 'f' } }],
+        },
+        opts,
+      ),
+    ).toThrow(expect.objectContaining({ status: 400, param: 'tools' }));
+    expect(() =>
+      toCozeRequest(
+        {
+          model: 'b',
+          messages: [
+            {
+              role: 'user',
+              content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }],
+            },
+          ],
+        },
+        opts,
+      ),
+    ).toThrow(expect.objectContaining({ status: 400, param: 'messages[0].content' }));
+  });
+
   it('sends a user message with images as an object_string of text and image items', () => {
     const body = toCozeRequest(
       request([

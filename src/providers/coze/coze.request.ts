@@ -1,6 +1,8 @@
 /**
  * OpenAI chat request → Coze `POST /v3/chat` body. Coze has no system role (system and
  * developer messages are dropped) and no tool messages; the bot's own prompt and plugins apply.
+ * What Coze cannot take is refused with a 400 rather than dropped: `tools` (a bot calls its own
+ * plugins) and images given as data URLs (Coze reads images by URL or by an uploaded file id).
  */
 import { GatewayError } from '../../common/errors';
 import type { ChatCompletionRequest, ChatMessage } from '../../common/openai.types';
@@ -31,6 +33,13 @@ export interface CozeRequestOptions {
 }
 
 export function toCozeRequest(req: ChatCompletionRequest, opts: CozeRequestOptions): CozeChatRequest {
+  if (Array.isArray(req.tools) && req.tools.length > 0) {
+    throw GatewayError.badRequest(
+      'Coze bots call their own plugins: `tools` is not supported by this provider',
+      'tools',
+      'unsupported_parameter',
+    );
+  }
   const additional_messages = toAdditionalMessages(req.messages);
   if (!additional_messages.some((m) => m.role === 'user')) {
     throw GatewayError.badRequest('Coze needs at least one user message', 'messages');
@@ -82,6 +91,13 @@ function userMessage(content: UserContent, index: number): CozeEnterMessage {
         items.push({ type: 'text', text: part.text });
         break;
       case 'image_url':
+        if (!/^https?:\/\//i.test(part.image_url.url)) {
+          throw GatewayError.badRequest(
+            `Coze reads images by http(s) URL only (messages[${index}] has a data URL image)`,
+            `messages[${index}].content`,
+            'unsupported_value',
+          );
+        }
         items.push({ type: 'image', file_url: part.image_url.url });
         break;
       case 'input_audio':
