@@ -421,7 +421,10 @@ routes:
         messages: [{ role: 'user', content: 'weather in Oslo?' }],
       });
       expect(res.choices[0]?.message.content).toBeNull();
-      expect(res.choices[0]?.message.tool_calls?.[0]?.function.name).toBe('get_weather');
+      expect(res.choices[0]?.message.tool_calls?.[0]).toMatchObject({
+        type: 'function',
+        function: { name: 'get_weather' },
+      });
       const stream = await client.chat.completions.create({
         model: 'prefixed',
         stream: true,
