@@ -3,6 +3,7 @@
  * which start it on port 0.
  */
 import './common/fastify-augment';
+import cluster from 'node:cluster';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -69,6 +70,7 @@ export async function createApp(
   const bodyLimit = Math.round(loaded.config.server.body_limit_mb * 1024 * 1024);
 
   let gateway: GatewayService | null = null;
+  const workerId = cluster.isWorker && cluster.worker ? String(cluster.worker.id) : null;
   const fast = createFastPath(
     () => gateway,
     () => Math.round(config.current.config.server.body_limit_mb * 1024 * 1024),
@@ -81,6 +83,8 @@ export async function createApp(
     // /v1 call routes are taken on raw node:http before Fastify sees them (gateway/fast-path.ts).
     serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
       createServer((req, res) => {
+        // WORKERS=N: which worker answered (src/cluster); absent in a single process.
+        if (workerId !== null) res.setHeader('x-gateway-worker', workerId);
         if (!fast(req, res)) handler(req, res);
       }),
   });

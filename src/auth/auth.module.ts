@@ -17,7 +17,10 @@ import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { KeysController } from '../admin/keys.controller';
 import { DATA_SOURCE, ENV, LOGGER } from '../common/tokens';
+import { primaryLink } from '../cluster/messages';
 import { ACCESS_CONTROL } from './access.interface';
+import { ClusterKeyEvents } from './cluster-key-events';
+import { ClusterRateLimiter } from './cluster-rate-limiter';
 import { KeyAccessControl } from './key-access-control';
 import { KeyCache } from './key-cache';
 import { LocalKeyEvents, RedisKeyEvents, type KeyEvents } from './key-events';
@@ -173,23 +176,34 @@ export class AuthModule {
         {
           provide: RATE_LIMITER,
           inject: [AUTH_REDIS, AUTH_REPORT],
-          useFactory: (redis: RedisLinks | null, report: Report): RateLimiter =>
-            redis
-              ? new RedisRateLimiter(redis.main, {
-                  prefix,
-                  onError: (err) => report('redis rate limit', err),
-                })
-              : new MemoryRateLimiter(),
+          useFactory: (redis: RedisLinks | null, report: Report): RateLimiter => {
+            if (redis) {
+              return new RedisRateLimiter(redis.main, {
+                prefix,
+                onError: (err) => report('redis rate limit', err),
+              });
+            }
+            // WORKERS=N without Redis: the cluster primary holds the counters.
+            const link = primaryLink();
+            return link
+              ? new ClusterRateLimiter(link, { onError: (err) => report('cluster rate limit', err) })
+              : new MemoryRateLimiter();
+          },
         },
         {
           provide: KEY_EVENTS,
           inject: [AUTH_REDIS, AUTH_REPORT],
-          useFactory: (redis: RedisLinks | null, report: Report): KeyEvents =>
-            redis
-              ? new RedisKeyEvents(redis.main, redis.subscriber, prefix, (err) =>
-                  report('key event publish', err),
-                )
-              : new LocalKeyEvents(),
+          useFactory: (redis: RedisLinks | null, report: Report): KeyEvents => {
+            if (redis) {
+              return new RedisKeyEvents(redis.main, redis.subscriber, prefix, (err) =>
+                report('key event publish', err),
+              );
+            }
+            const link = primaryLink();
+            return link
+              ? new ClusterKeyEvents(link, (err) => report('cluster key event', err))
+              : new LocalKeyEvents();
+          },
         },
         {
           provide: KeysService,

@@ -1,0 +1,260 @@
+/**
+ * WORKERS=N (SPEC §1): N node:cluster workers on one port with the guarantees of replicas. The
+ * primary prepares the master key and migrations once; limits and revocation hold across
+ * workers without Redis (the primary keeps the counters, over IPC) and with Redis; SIGTERM to
+ * the primary stops every worker with its traces flushed; a killed worker is replaced.
+ * Runs on SQLite (two processes writing one WAL file) and on PostgreSQL + Redis.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Redis } from 'ioredis';
+import OpenAI from 'openai';
+import { Client } from 'pg';
+import { adminCall, createKey, eventually } from '../support/admin-client';
+import { MASTER_KEY, spawnGateway, type GatewayProcess } from '../support/spawn-gateway';
+import {
+  createTempPostgres,
+  PG_ADMIN_URL,
+  reachable,
+  warnSkipped,
+  type TempPostgres,
+} from '../support/temp-postgres';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const WORKERS = 2;
+
+const CONFIG = `
+auth:
+  require_client_key: true
+providers:
+  mock: { type: mock }
+  slow: { type: mock, delay_ms: 600 }
+routes:
+  - match: { exact: slow }
+    targets: [ { provider: slow } ]
+  - match: { any: true }
+    targets: [ { provider: mock } ]
+`;
+
+/** One call's outcome and the worker that answered it. */
+interface Outcome {
+  status: number;
+  code: string | null;
+  worker: string | null;
+}
+
+async function call(gw: GatewayProcess, apiKey: string, model = 'gpt-4o'): Promise<Outcome> {
+  const client = new OpenAI({ baseURL: gw.baseURL, apiKey, maxRetries: 0, timeout: 30_000 });
+  try {
+    const { response } = await client.chat.completions
+      .create({ model, messages: [{ role: 'user', content: 'which worker answers' }] })
+      .withResponse();
+    return { status: 200, code: null, worker: response.headers.get('x-gateway-worker') };
+  } catch (err) {
+    if (!(err instanceof OpenAI.APIError)) throw err;
+    return {
+      status: err.status ?? 0,
+      code: err.code ?? null,
+      worker: err.headers?.get('x-gateway-worker') ?? null,
+    };
+  }
+}
+
+/** `n` concurrent calls: concurrency opens several connections, which the primary spreads. */
+const burst = (gw: GatewayProcess, apiKey: string, n: number, model?: string): Promise<Outcome[]> =>
+  Promise.all(Array.from({ length: n }, () => call(gw, apiKey, model)));
+
+const workersOf = (outcomes: Outcome[]): Set<string> =>
+  new Set(outcomes.map((o) => o.worker).filter((w): w is string => w !== null));
+
+/** The cases every WORKERS setup must pass; `countTraces` reads the database after the stop. */
+function workerCases(
+  name: string,
+  start: () => Promise<{ gw: GatewayProcess; countTraces: (model: string) => Promise<number> } | null>,
+  finish: () => Promise<void>,
+): void {
+  describe(name, () => {
+    let gw: GatewayProcess | null = null;
+    let countTraces: (model: string) => Promise<number> = async () => 0;
+
+    beforeAll(async () => {
+      const started = await start();
+      if (started) ({ gw, countTraces } = started);
+    }, 240_000);
+
+    afterAll(async () => {
+      if (gw) {
+        await gw.stop('SIGKILL');
+        gw.cleanup();
+      }
+      await finish();
+    }, 60_000);
+
+    it('the primary prepared the master key and migrations once, then started the workers', () => {
+      if (!gw) return;
+      const out = gw.stdout();
+      expect(out).toContain(`(${WORKERS} workers)`);
+      // A generated master key is announced once, by the primary, and read from the file by workers.
+      expect(out.split('Generated the gateway master key').length - 1).toBe(
+        gw.masterKey === MASTER_KEY ? 0 : 1,
+      );
+      expect(out.match(/"msg":"worker \d+ serving/g)).toHaveLength(WORKERS);
+    });
+
+    it('spreads calls over the workers, and a key made on one worker works on all', async () => {
+      if (!gw) return;
+      const { key } = await createKey(gw.url, gw.masterKey, { name: 'spread' });
+      let outcomes: Outcome[] = [];
+      // The other workers load the new key when the primary relays the change: bounded wait.
+      const ok = await eventually(
+        async () => {
+          outcomes = await burst(gw as GatewayProcess, key, 12);
+          return outcomes.every((o) => o.status === 200);
+        },
+        3000,
+        50,
+      );
+      expect(outcomes.map((o) => o.status)).toEqual(Array(12).fill(200));
+      expect(ok).toBe(true);
+      expect(workersOf(outcomes).size).toBe(WORKERS);
+    });
+
+    it('an rpm limit of N holds in total across the workers', async () => {
+      if (!gw) return;
+      const N = 5;
+      const { key } = await createKey(gw.url, gw.masterKey, { name: 'rpm', rpm: N });
+      const outcomes = await burst(gw, key, 14);
+      expect(workersOf(outcomes).size).toBe(WORKERS);
+      expect(outcomes.filter((o) => o.status === 200)).toHaveLength(N);
+      const refused = outcomes.filter((o) => o.status === 429);
+      expect(refused).toHaveLength(14 - N);
+      expect(refused.every((o) => o.code === 'rate_limit_exceeded')).toBe(true);
+    });
+
+    it('a revoked key is refused by every worker within 1 s', async () => {
+      if (!gw) return;
+      const { id, key } = await createKey(gw.url, gw.masterKey, { name: 'revoke' });
+      expect((await burst(gw, key, 6)).every((o) => o.status === 200)).toBe(true);
+      expect((await adminCall(gw.url, gw.masterKey, 'DELETE', `/admin/keys/${id}`)).status).toBe(204);
+      const revokedAt = Date.now();
+      let last: Outcome[] = [];
+      const refusedEverywhere = await eventually(
+        async () => {
+          last = await burst(gw as GatewayProcess, key, 8);
+          return last.every((o) => o.status === 401) && workersOf(last).size === WORKERS;
+        },
+        5000,
+        20,
+      );
+      expect(refusedEverywhere).toBe(true);
+      expect(Date.now() - revokedAt).toBeLessThan(1000);
+      expect(last.every((o) => o.code === 'invalid_api_key')).toBe(true);
+    });
+
+    it('a killed worker is replaced and the port keeps answering', async () => {
+      if (!gw) return;
+      const pids = [...gw.stdout().matchAll(/"pid":(\d+),"msg":"worker \d+ serving/g)].map((m) =>
+        Number(m[1]),
+      );
+      expect(pids.length).toBeGreaterThanOrEqual(WORKERS);
+      const victim = pids[0] as number;
+      process.kill(victim, 'SIGKILL');
+      const replaced = await eventually(
+        async () =>
+          (gw as GatewayProcess).stdout().match(/"msg":"worker \d+ serving/g)?.length === WORKERS + 1,
+        60_000,
+        200,
+      );
+      expect(replaced).toBe(true);
+      expect(gw.stdout()).toContain('worker died; starting a new one');
+      const { key } = await createKey(gw.url, gw.masterKey, { name: 'after-restart' });
+      const outcomes = await burst(gw, key, 12);
+      expect(outcomes.every((o) => o.status === 200)).toBe(true);
+      expect(workersOf(outcomes).size).toBe(WORKERS);
+    }, 90_000);
+
+    it('SIGTERM to the primary: in-flight calls on every worker finish, traces are flushed, exit 0', async () => {
+      if (!gw) return;
+      const { key } = await createKey(gw.url, gw.masterKey, { name: 'stop' });
+      const calls = burst(gw, key, 16, 'slow');
+      await new Promise((r) => setTimeout(r, 300));
+      const code = gw.stop('SIGTERM', 60_000);
+      const outcomes = await calls;
+      expect(outcomes.map((o) => o.status)).toEqual(Array(16).fill(200));
+      expect(workersOf(outcomes).size).toBe(WORKERS);
+      expect(await code).toBe(0);
+      expect(await countTraces('slow')).toBe(16);
+    }, 120_000);
+  });
+}
+
+let pgUp = false;
+let redisUp = false;
+beforeAll(async () => {
+  pgUp = await reachable(PG_ADMIN_URL);
+  redisUp = await reachable(REDIS_URL);
+});
+
+workerCases(
+  `WORKERS=${WORKERS} on SQLite without Redis (IPC limits)`,
+  async () => {
+    // No GATEWAY_MASTER_KEY: the primary generates data/master.key once.
+    const spawned = await spawnGateway({
+      config: CONFIG,
+      env: { WORKERS: String(WORKERS), GATEWAY_MASTER_KEY: undefined },
+    });
+    const gw = { ...spawned, masterKey: readFileSync(join(spawned.dir, 'master.key'), 'utf8').trim() };
+    const countTraces = async (model: string): Promise<number> => {
+      const db = new Database(join(gw.dir, 'gateway.db'), { readonly: true });
+      try {
+        return (db.prepare('SELECT COUNT(*) AS n FROM traces WHERE model = ?').get(model) as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    return { gw, countTraces };
+  },
+  async () => undefined,
+);
+
+let pg: TempPostgres | null = null;
+let redis: Redis | null = null;
+const prefix = `gwtest-workers:${randomBytes(6).toString('hex')}:`;
+workerCases(
+  `WORKERS=${WORKERS} on PostgreSQL + Redis`,
+  async () => {
+    if (!pgUp || !redisUp) {
+      warnSkipped('WORKERS on PostgreSQL + Redis', `${PG_ADMIN_URL} / ${REDIS_URL}`);
+      return null;
+    }
+    pg = await createTempPostgres('workers');
+    redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    const url = pg.url;
+    const gw = await spawnGateway({
+      config: CONFIG,
+      env: { WORKERS: String(WORKERS), DATABASE_URL: url, REDIS_URL, REDIS_PREFIX: prefix },
+    });
+    const countTraces = async (model: string): Promise<number> => {
+      const c = new Client({ connectionString: url });
+      await c.connect();
+      try {
+        return Number(
+          (await c.query('SELECT COUNT(*) AS n FROM traces WHERE model = $1', [model])).rows[0].n,
+        );
+      } finally {
+        await c.end();
+      }
+    };
+    return { gw, countTraces };
+  },
+  async () => {
+    await pg?.drop();
+    if (redis) {
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      await redis.quit();
+    }
+  },
+);
