@@ -6,6 +6,7 @@ import { UpstreamHttp } from '../common/http';
 import { LOGGER, REPLAY_RUNNER, UPSTREAM_HTTP } from '../common/tokens';
 import { ConfigService } from '../config/config.service';
 import type { Logger } from '../observability/logger';
+import { CallObservers } from '../observability/call-observers';
 import { GatewayMetrics } from '../observability/metrics';
 import { RoutePlanner } from '../routing/planner';
 import { ImageToTextService } from '../transforms';
@@ -61,7 +62,7 @@ import { OrderedRecorder } from './ordered-recorder';
         images: ImageToTextService,
         logger: Logger,
         access: AccessControl,
-        metrics: GatewayMetrics,
+        metrics: CallObservers,
         recorder: CallRecorder | undefined,
       ) => {
         let internal: InternalCaller | null = null;
@@ -95,7 +96,7 @@ import { OrderedRecorder } from './ordered-recorder';
         ImageToTextService,
         LOGGER,
         GATEWAY_ACCESS,
-        GatewayMetrics,
+        CallObservers,
         { token: CALL_RECORDER, optional: true },
       ],
     },
