@@ -38,6 +38,7 @@ export const AZURE_API_VERSIONS = ['2024-06-01', '2024-10-21', '2024-12-01-previ
 export const MOCK_AZURE_DEPLOYMENTS: Record<string, string> = {
   'gpt-4o-prod': 'gpt-4o-2024-08-06',
   'gpt-4o-mini': 'gpt-4o-mini-2024-07-18',
+  'o4-mini': 'o4-mini-2025-04-16',
   'embed-small': 'text-embedding-3-small',
 };
 

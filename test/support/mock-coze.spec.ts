@@ -138,4 +138,13 @@ describe('mock Coze v3 API (driven by @coze/api)', () => {
     };
     await expect(run()).rejects.toBeInstanceOf(RateLimitError);
   });
+
+  it('fails the next chat creation when told to, with the Coze code for the status', async () => {
+    mock.failNext(500);
+    await expect(
+      client.chat.create({ bot_id: 'bot-1', user_id: 'u1', additional_messages: hello }),
+    ).rejects.toThrow(/internal server error/);
+    const ok = await client.chat.create({ bot_id: 'bot-1', user_id: 'u1', additional_messages: hello });
+    expect(ok.id).toBeTruthy();
+  });
 });

@@ -21,7 +21,7 @@
  *   code 4013), `bot-http-429` (HTTP 429, code 4029), `bot-chat-failed` (the chat fails with
  *   `last_error` code 5000), `bot-stream-error` (an `error` event after the first delta),
  *   `bot-never-done` (the chat stays in progress), `bot-reasoning` (reasoning deltas first),
- *   `bot-two-answers` (two answer messages).
+ *   `bot-two-answers` (two answer messages); `failNext(status)` fails the next chat creation.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -51,7 +51,19 @@ export interface MockCoze extends MockUpstream {
   readonly token: string;
   /** Chats created, by chat id. */
   readonly chats: Map<string, MockCozeChat>;
+  /** The next `POST /v3/chat` fails with this HTTP status and Coze code (default per status). */
+  failNext(httpStatus: number, code?: number): void;
 }
+
+/** Coze codes the mock pairs with an injected HTTP status. */
+const INJECTED: Record<number, { code: number; msg: string }> = {
+  400: { code: 4000, msg: 'invalid request parameter' },
+  401: { code: 4100, msg: 'authentication is invalid' },
+  429: { code: 4029, msg: 'too many requests' },
+  500: { code: 5000, msg: 'internal server error' },
+  502: { code: 5000, msg: 'bad gateway' },
+  503: { code: 5000, msg: 'service unavailable' },
+};
 
 export const FAILED_CHAT_ERROR = { code: 5000, msg: 'the bot failed to answer' };
 
@@ -113,6 +125,12 @@ class MockCozeServer implements MockCoze {
     });
   });
   private seq = 7_400_000_000_000_000_000n;
+  private readonly failures: Array<{ httpStatus: number; code: number; msg: string }> = [];
+
+  failNext(httpStatus: number, code?: number): void {
+    const known = INJECTED[httpStatus] ?? { code: 5000, msg: `injected error ${httpStatus}` };
+    this.failures.push({ httpStatus, code: code ?? known.code, msg: known.msg });
+  }
 
   constructor(
     readonly token: string,
@@ -218,6 +236,8 @@ class MockCozeServer implements MockCoze {
   }
 
   private createChat(body: unknown, res: ServerResponse): void {
+    const failure = this.failures.shift();
+    if (failure) throw new CozeApiError(failure.httpStatus, failure.code, failure.msg);
     const { botId, userId, stream, messages } = this.validate(body);
     if (botId === 'bot-no-permission')
       throw new CozeApiError(200, 4101, 'the token has no permission for this bot');
