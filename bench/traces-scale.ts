@@ -1,8 +1,9 @@
 /**
  * Trace storage at scale, on SQLite: fills TRACES_N (default 1,000,000) traces with bodies and
  * search rows by direct batched inserts into a temp file, then measures the list API's queries
- * (filters, deep cursor pages, full-text `q`) as p50/p95 over many runs, and the writer's
- * throughput (traces/s) and longest event-loop stall while it drains.
+ * (filters, deep cursor pages, full-text `q`) and /api/stats over a day, as p50/p95 over many
+ * runs, and the writer's throughput (traces/s, through its worker thread) and the main thread's
+ * event-loop delay while it drains.
  *
  *   node -r ts-node/register/transpile-only bench/traces-scale.ts
  */
@@ -16,7 +17,9 @@ import { createDataSource } from '../src/database/data-source';
 import { ENTITIES, MIGRATIONS } from '../src/database/schema';
 import type { CallRecord } from '../src/gateway/call-record';
 import { TraceQuery, type TraceFilters } from '../src/traces/trace-query';
-import { TraceStore } from '../src/traces/trace-store';
+import { rollupBackfillSql } from '../src/traces/trace-rollup';
+import { TraceStats } from '../src/traces/trace-stats';
+import { workerLink } from '../src/traces/trace-worker-link';
 import { TraceWriter } from '../src/traces/trace-writer';
 
 const N = Number(process.env.TRACES_N ?? 1_000_000);
@@ -200,12 +203,14 @@ function callRecord(i: number): CallRecord {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-trace-scale-'));
-  const ds = createDataSource(`sqlite:${join(dir, 'gateway.db')}`, ENTITIES, MIGRATIONS);
+  const url = `sqlite:${join(dir, 'gateway.db')}`;
+  const ds = createDataSource(url, ENTITIES, MIGRATIONS);
   await ds.initialize();
   await ds.runMigrations();
   const db = (ds.driver as unknown as { databaseConnection: Database }).databaseConnection;
   let t = performance.now();
   fill(db);
+  db.exec(rollupBackfillSql(false));
   db.pragma('optimize');
   console.log(
     `filled ${N.toLocaleString('en')} traces (with bodies and search rows) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
@@ -241,27 +246,36 @@ async function main(): Promise<void> {
     await measure('q=common + model=', (i) => list({ q: VOCAB[i % 5]!, model: MODELS[i % MODELS.length]! })),
     await measure('q=absent word', () => list({ q: 'zzzzzz' })),
   ];
-  console.log(`\nlist API on ${N.toLocaleString('en')} traces, ${RUNS} runs each`);
+  const stats = new TraceStats(ds);
+  const span = N * 50;
+  const statRuns = async (name: string, from: number, to: number, bucketS: number): Promise<string[]> => {
+    const times: number[] = [];
+    let mode = '';
+    for (let i = 0; i < Math.min(RUNS, 10); i++) {
+      const s0 = performance.now();
+      mode = (await stats.compute(from, to, bucketS)).latency_percentiles;
+      times.push(performance.now() - s0);
+    }
+    return [`${name} (${mode})`, pct(times, 0.5).toFixed(2), pct(times, 0.95).toFixed(2), '-'];
+  };
+  rows.push(
+    await statRuns('/api/stats whole range, 15 min buckets', T0, T0 + span, 900),
+    await statRuns('/api/stats 1 h, 1 min buckets', mid, mid + 3_600_000, 60),
+    await statRuns('/api/stats 5 min (exact)', mid + 7, mid + 300_007, 60),
+  );
+  console.log(`\nlist API on ${N.toLocaleString('en')} traces, ${RUNS} runs each (stats: 10 runs)`);
   table(rows);
 
-  const store = new TraceStore(ds);
-  const batchMs: number[] = [];
-  const insertBatch = store.insertBatch.bind(store);
-  store.insertBatch = async (drafts, bodies) => {
-    const s = performance.now();
-    try {
-      return await insertBatch(drafts, bodies);
-    } finally {
-      batchMs.push(performance.now() - s);
-    }
-  };
-  const writer = new TraceWriter(store, {
+  // The writer as the gateway runs it: records posted to the trace worker, which owns its own
+  // connection to the same file; the event-loop delay is the main thread's.
+  const writer = new TraceWriter(workerLink({ url }), {
     enabled: () => true,
     storeBodies: () => true,
     jsonl: () => undefined,
-    batchSize: Number(process.env.TRACES_BATCH ?? 100),
     logger: { warn: (o, m) => console.warn(m, o), error: (o, m) => console.error(m, o) },
   });
+  writer.record(callRecord(0));
+  await writer.flush(60_000);
   const records = Array.from({ length: WRITES }, (_, i) => callRecord(i));
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
@@ -274,11 +288,9 @@ async function main(): Promise<void> {
   console.log(
     `\nwriter: ${WRITES.toLocaleString('en')} traces (half raw SSE, reassembled) into a ${N.toLocaleString('en')}-trace database: ` +
       `${Math.round(WRITES / secs).toLocaleString('en')} traces/s; record() total ${enqueueMs.toFixed(1)} ms ` +
-      `(${((enqueueMs * 1000) / WRITES).toFixed(2)} µs each); event-loop delay while draining p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms`,
+      `(${((enqueueMs * 1000) / WRITES).toFixed(2)} µs each); main event-loop delay while draining p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms`,
   );
-  console.log(
-    `writer batches: ${batchMs.length}, transaction time p50 ${pct(batchMs, 0.5).toFixed(1)} ms, p95 ${pct(batchMs, 0.95).toFixed(1)} ms, max ${Math.max(...batchMs).toFixed(1)} ms`,
-  );
+  await writer.close();
   await ds.destroy();
   rmSync(dir, { recursive: true, force: true });
 }

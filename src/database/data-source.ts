@@ -1,20 +1,28 @@
 /** TypeORM data source from DATABASE_URL: `sqlite:PATH` (better-sqlite3, WAL) or `postgres://…`. */
 import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { DataSource, type DataSourceOptions, type MixedList, type EntitySchema } from 'typeorm';
+import { isSqlite, sqlitePath } from './database-url';
 
 type Entities = MixedList<string | (new () => unknown) | EntitySchema>;
 type Migrations = MixedList<string | (new () => unknown)>;
 
-export function isSqlite(url: string): boolean {
-  return url.startsWith('sqlite:');
+export { isSqlite, sqlitePath } from './database-url';
+
+/** The DATABASE_URL a data source was made from (the trace worker opens its own connection). */
+export function databaseUrlOf(ds: DataSource): string {
+  const o = ds.options;
+  if (o.type === 'better-sqlite3') return `sqlite:${String(o.database)}`;
+  if (o.type === 'postgres' && o.url) return o.url;
+  throw new Error(`no DATABASE_URL for a ${o.type} data source`);
 }
 
-export function sqlitePath(url: string): string {
-  return resolve(url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''));
-}
-
-export function createDataSource(url: string, entities: Entities, migrations: Migrations): DataSource {
+export function createDataSource(
+  url: string,
+  entities: Entities,
+  migrations: Migrations,
+  opts: { poolSize?: number } = {},
+): DataSource {
   const common = { entities, migrations, migrationsRun: false, synchronize: false, logging: false } as const;
   let options: DataSourceOptions;
   if (isSqlite(url)) {
@@ -35,7 +43,7 @@ export function createDataSource(url: string, entities: Entities, migrations: Mi
       },
     };
   } else if (/^postgres(ql)?:\/\//.test(url)) {
-    options = { type: 'postgres', url, ...common, extra: { max: 10 } };
+    options = { type: 'postgres', url, ...common, extra: { max: opts.poolSize ?? 10 } };
   } else {
     throw new Error(`DATABASE_URL: expected sqlite:PATH or postgres://…, got "${url.split(':')[0]}:…"`);
   }

@@ -3,10 +3,12 @@ import { ClientKeyEntity } from '../auth/client-key.entity';
 import { CreateClientKeys1795347600000 } from '../auth/create-client-keys.migration';
 import { CreateTraces1795347700000 } from '../traces/traces.migration';
 import { AddTraceSearch1795347800000 } from './migrations/1795347800000-trace-search';
+import { AddTraceRollup1795347900000 } from './migrations/1795347900000-trace-rollup';
 
 export const ENTITIES = [ClientKeyEntity];
 export const MIGRATIONS = [
   CreateClientKeys1795347600000,
   CreateTraces1795347700000,
   AddTraceSearch1795347800000,
+  AddTraceRollup1795347900000,
 ];

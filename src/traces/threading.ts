@@ -71,3 +71,61 @@ export function sessionName(messages: readonly MessageLike[]): string {
   if (!t) return 'Untitled conversation';
   return t.length > 60 ? `${t.slice(0, 59)}…` : t;
 }
+
+/** What one batch adds to each session it touches (upserted once per session). */
+export interface SessionDelta {
+  id: string;
+  name: string;
+  first: number;
+  last: number;
+  turns: number;
+  models: Set<string>;
+  tokens: number;
+  /** The models already stored for the session (a JSON array) merged with this batch's. */
+  mergedModels(stored: unknown): string[];
+}
+
+export class SessionDeltas {
+  private readonly byId = new Map<string, SessionDelta>();
+
+  add(
+    d: { createdAt: number; model: string | null; usage: { total_tokens: number } | null; messages: unknown[] },
+    session: string,
+    turn: number,
+  ): void {
+    let s = this.byId.get(session);
+    if (!s) {
+      const models = new Set<string>();
+      s = {
+        id: session,
+        name: sessionName(d.messages as MessageLike[]),
+        first: d.createdAt,
+        last: d.createdAt,
+        turns: 0,
+        models,
+        tokens: 0,
+        mergedModels: (stored: unknown): string[] => {
+          let before: unknown = stored;
+          if (typeof stored === 'string') {
+            try {
+              before = JSON.parse(stored) as unknown;
+            } catch {
+              before = null;
+            }
+          }
+          return [...new Set([...(Array.isArray(before) ? before.map(String) : []), ...models])];
+        },
+      };
+      this.byId.set(session, s);
+    }
+    s.first = Math.min(s.first, d.createdAt);
+    s.last = Math.max(s.last, d.createdAt);
+    s.turns = Math.max(s.turns, turn);
+    if (d.model) s.models.add(d.model);
+    s.tokens += d.usage?.total_tokens ?? 0;
+  }
+
+  list(): SessionDelta[] {
+    return [...this.byId.values()];
+  }
+}

@@ -35,6 +35,8 @@ export interface TraceDraft {
   metadata: Record<string, unknown> | null;
   replayOf: string | null;
   sessionHeader: string | null;
+  /** Id of a trace whose session this one joins (an image description of a call). */
+  sessionOf: string | null;
   /** A turn number given by the caller (ingest); otherwise computed. */
   turnOverride: number | null;
   /** Hash a follow-up request of this conversation will present. */
@@ -173,6 +175,7 @@ export function buildTrace(rec: CallRecord, turnOverride: number | null = null):
     metadata: rec.metadata === null ? null : (redact(rec.metadata) as Record<string, unknown>),
     replayOf: rec.replayOf,
     sessionHeader: rec.sessionId,
+    sessionOf: rec.sessionOf ?? null,
     turnOverride,
     replyHash: chat ? replyHash(messages as never[], reply) : null,
     parentHash: chat ? parentHash(messages as never[]) : null,

@@ -1,9 +1,13 @@
 /**
  * Dashboard figures over a time range: requests, errors, tokens and latency p50/p95, in total,
- * per model, per provider and per time bucket. Reads only the metadata table, a page at a time
- * (yielding between pages), so a long range never stalls the event loop.
+ * per model, per provider and per time bucket. A range with few traces is read exactly from the
+ * metadata table (a page at a time, yielding between pages). A larger one is read from the
+ * per-minute rollup (src/traces/trace-rollup.ts): a few rows per minute and model whatever the
+ * traffic, exact counts and tokens, percentiles within one latency bucket (~9%); only the partial
+ * minutes at the range's ends are read from the traces.
  */
 import type { DataSource } from 'typeorm';
+import { bucketLatency, latencyBucket, MINUTE_MS } from './trace-rollup';
 import { columnText, num, Sql } from './trace-sql';
 
 export interface StatsFigures {
@@ -24,6 +28,8 @@ export interface Stats {
   by_model: Array<StatsFigures & { model: string | null }>;
   by_provider: Array<StatsFigures & { provider: string | null }>;
   buckets: Array<StatsFigures & { start: string }>;
+  /** `exact` (few traces in range) or `histogram` (read from the rollup, ~9% wide buckets). */
+  latency_percentiles: 'exact' | 'histogram';
 }
 
 class Acc {
@@ -33,6 +39,8 @@ class Acc {
   completion = 0;
   total = 0;
   readonly latencies: number[] = [];
+  /** Latency bucket → count, when read from the rollup. */
+  private hist: Map<number, number> | null = null;
 
   add(status: string, latency: number, prompt: number, completion: number, total: number): void {
     this.requests++;
@@ -43,16 +51,51 @@ class Acc {
     this.latencies.push(latency);
   }
 
+  addBucket(bucket: number, requests: number, errors: number, prompt: number, completion: number, total: number): void {
+    this.requests += requests;
+    this.errors += errors;
+    this.prompt += prompt;
+    this.completion += completion;
+    this.total += total;
+    this.hist ??= new Map();
+    this.hist.set(bucket, (this.hist.get(bucket) ?? 0) + requests);
+  }
+
+  private percentiles(): [number | null, number | null] {
+    if (!this.hist) {
+      const sorted = Float64Array.from(this.latencies).sort();
+      return [percentile(sorted, 0.5), percentile(sorted, 0.95)];
+    }
+    const hist = new Map(this.hist);
+    for (const l of this.latencies) {
+      const b = latencyBucket(l);
+      hist.set(b, (hist.get(b) ?? 0) + 1);
+    }
+    const keys = [...hist.keys()].sort((a, b) => a - b);
+    const n = keys.reduce((sum, k) => sum + Math.max(0, hist.get(k) ?? 0), 0);
+    const at = (p: number): number | null => {
+      if (n === 0) return null;
+      const rank = Math.max(1, Math.ceil(p * n));
+      let seen = 0;
+      for (const k of keys) {
+        seen += Math.max(0, hist.get(k) ?? 0);
+        if (seen >= rank) return bucketLatency(k);
+      }
+      return null;
+    };
+    return [at(0.5), at(0.95)];
+  }
+
   figures(): StatsFigures {
-    const sorted = Float64Array.from(this.latencies).sort();
+    const [p50, p95] = this.percentiles();
     return {
       requests: this.requests,
       errors: this.errors,
       prompt_tokens: this.prompt,
       completion_tokens: this.completion,
       total_tokens: this.total,
-      latency_p50_ms: percentile(sorted, 0.5),
-      latency_p95_ms: percentile(sorted, 0.95),
+      latency_p50_ms: p50,
+      latency_p95_ms: p95,
     };
   }
 }
@@ -87,7 +130,11 @@ export class TraceStats {
     this.sql = new Sql(ds);
   }
 
-  async compute(since: number, until: number, bucketS: number, pageSize = 5000): Promise<Stats> {
+  /**
+   * Figures over [since, until). Ranges holding more than `exactLimit` traces (and buckets of whole
+   * minutes) are read from the rollup.
+   */
+  async compute(since: number, until: number, bucketS: number, pageSize = 5000, exactLimit = 20_000): Promise<Stats> {
     const totals = new Acc();
     const models = new Map<string | null, Acc>();
     const providers = new Map<string | null, Acc>();
@@ -98,40 +145,88 @@ export class TraceStats {
       if (!a) m.set(k, (a = new Acc()));
       return a;
     };
-    let after: { at: number; id: string } | null = null;
-    for (;;) {
+    const scan = async (from: number, to: number): Promise<void> => {
+      let after: { at: number; id: string } | null = null;
+      for (;;) {
+        const rows = await this.sql.query(
+          `SELECT id, created_at, model, provider, status, latency_ms, prompt_tokens, completion_tokens, total_tokens
+           FROM traces WHERE created_at >= ? AND created_at < ? ${after ? 'AND (created_at > ? OR (created_at = ? AND id > ?))' : ''}
+           ORDER BY created_at, id LIMIT ?`,
+          after ? [from, to, after.at, after.at, after.id, pageSize] : [from, to, pageSize],
+        );
+        for (const r of rows) {
+          const at = num(r.created_at);
+          const status = String(r.status);
+          const args = [status, num(r.latency_ms), num(r.prompt_tokens), num(r.completion_tokens), num(r.total_tokens)] as const;
+          totals.add(...args);
+          get(models, columnText(r.model)).add(...args);
+          get(providers, columnText(r.provider)).add(...args);
+          get(buckets, Math.floor(at / bucketMs) * bucketMs).add(...args);
+        }
+        const last = rows[rows.length - 1];
+        if (rows.length < pageSize || !last) break;
+        after = { at: num(last.created_at), id: String(last.id) };
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    const firstMinute = Math.ceil(since / MINUTE_MS) * MINUTE_MS;
+    const lastMinute = Math.floor(until / MINUTE_MS) * MINUTE_MS;
+    const rollup =
+      bucketMs % MINUTE_MS === 0 &&
+      lastMinute > firstMinute &&
+      (await this.rolledUp(firstMinute, lastMinute)) > exactLimit;
+    if (rollup) {
+      await scan(since, firstMinute);
       const rows = await this.sql.query(
-        `SELECT id, created_at, model, provider, status, latency_ms, prompt_tokens, completion_tokens, total_tokens
-         FROM traces WHERE created_at >= ? AND created_at < ? ${after ? 'AND (created_at > ? OR (created_at = ? AND id > ?))' : ''}
-         ORDER BY created_at, id LIMIT ?`,
-        after ? [since, until, after.at, after.at, after.id, pageSize] : [since, until, pageSize],
+        `SELECT (minute / CAST(? AS BIGINT)) * CAST(? AS BIGINT) AS b, model, provider, lat_bucket, SUM(requests) AS requests, SUM(errors) AS errors,
+           SUM(prompt_tokens) AS prompt, SUM(completion_tokens) AS completion, SUM(total_tokens) AS total
+         FROM trace_rollup WHERE minute >= ? AND minute < ? GROUP BY 1, 2, 3, 4`,
+        [bucketMs, bucketMs, firstMinute, lastMinute],
       );
       for (const r of rows) {
-        const at = num(r.created_at);
-        const status = String(r.status);
-        const args = [status, num(r.latency_ms), num(r.prompt_tokens), num(r.completion_tokens), num(r.total_tokens)] as const;
-        totals.add(...args);
-        get(models, columnText(r.model)).add(...args);
-        get(providers, columnText(r.provider)).add(...args);
-        get(buckets, Math.floor(at / bucketMs) * bucketMs).add(...args);
+        const args = [
+          num(r.lat_bucket),
+          num(r.requests),
+          num(r.errors),
+          num(r.prompt),
+          num(r.completion),
+          num(r.total),
+        ] as const;
+        if (args[1] === 0) continue;
+        totals.addBucket(...args);
+        get(models, r.model === '' ? null : columnText(r.model)).addBucket(...args);
+        get(providers, r.provider === '' ? null : columnText(r.provider)).addBucket(...args);
+        get(buckets, num(r.b)).addBucket(...args);
       }
-      const last = rows[rows.length - 1];
-      if (rows.length < pageSize || !last) break;
-      after = { at: num(last.created_at), id: String(last.id) };
-      await new Promise((r) => setImmediate(r));
+      await scan(lastMinute, until);
+    } else {
+      await scan(since, until);
     }
+    const nonEmpty = <K>(m: Map<K, Acc>): Array<[K, Acc]> => [...m].filter(([, a]) => a.requests > 0);
     return {
       since: new Date(since).toISOString(),
       until: new Date(until).toISOString(),
       bucket_s: bucketS,
       totals: totals.figures(),
-      by_model: [...models].map(([model, a]) => ({ model, ...a.figures() })).sort((x, y) => y.requests - x.requests),
-      by_provider: [...providers]
+      by_model: nonEmpty(models)
+        .map(([model, a]) => ({ model, ...a.figures() }))
+        .sort((x, y) => y.requests - x.requests),
+      by_provider: nonEmpty(providers)
         .map(([provider, a]) => ({ provider, ...a.figures() }))
         .sort((x, y) => y.requests - x.requests),
-      buckets: [...buckets]
+      buckets: nonEmpty(buckets)
         .sort((x, y) => x[0] - y[0])
         .map(([start, a]) => ({ start: new Date(start).toISOString(), ...a.figures() })),
+      latency_percentiles: rollup ? 'histogram' : 'exact',
     };
+  }
+
+  /** Traces counted in the rollup over whole minutes [from, to). */
+  private async rolledUp(from: number, to: number): Promise<number> {
+    const rows = await this.sql.query('SELECT COALESCE(SUM(requests), 0) AS n FROM trace_rollup WHERE minute >= ? AND minute < ?', [
+      from,
+      to,
+    ]);
+    return num(rows[0]?.n);
   }
 }

@@ -1,12 +1,19 @@
 /**
- * Trace writes over the shared TypeORM DataSource (SQLite or PostgreSQL): one transaction per
- * batch, multi-row inserts, each trace threaded into its session, the sessions table kept up to
- * date, and the search index filled. Bodies go to `trace_bodies`, apart from indexed metadata.
+ * Trace writes over a TypeORM DataSource: the trace worker's own pool on PostgreSQL (one
+ * transaction per batch, multi-row inserts, each trace threaded into its session, the sessions
+ * table, the search index and the stats rollup kept up to date), and deletes/retention from the
+ * main thread on either database. Bodies go to `trace_bodies`, apart from indexed metadata.
+ *
+ * Turn numbers that come from counting a session's traces (X-Session-Id, `sessionOf`) are taken
+ * under a per-session transaction lock on PostgreSQL, so replicas writing the same session at
+ * once never hand out the same turn twice.
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import type { TraceDraft } from './trace-builder';
-import { num, parseJson, placeholders, Sql, TRACE_COLUMNS } from './trace-sql';
-import { sessionName } from './threading';
+import type { TraceSink } from './trace-pipeline';
+import { addRollup, MINUTE_MS, rollupRows, rollupUpsertMany } from './trace-rollup';
+import { columnText, num, placeholders, Sql, TRACE_COLUMNS } from './trace-sql';
+import { SessionDeltas } from './threading';
 
 export interface StoredTrace {
   id: string;
@@ -14,19 +21,14 @@ export interface StoredTrace {
   turn: number;
 }
 
-interface SessionDelta {
-  id: string;
-  name: string;
-  first: number;
-  last: number;
-  turns: number;
-  models: Set<string>;
-  tokens: number;
-}
+/** Namespace of the gateway's advisory locks (first key of pg_advisory_xact_lock). */
+const SESSION_LOCK = 0x7452;
+
+type Placement = { session: string; turn: number };
 
 const INSERT_COLUMNS = [...TRACE_COLUMNS, 'reply_hash'].join(', ');
 
-export class TraceStore {
+export class TraceStore implements TraceSink {
   readonly sql: Sql;
 
   constructor(ds: DataSource) {
@@ -47,6 +49,12 @@ export class TraceStore {
     }
   }
 
+  async existing(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.sql.query(`SELECT id FROM traces WHERE id IN (${ids.map(() => '?').join(', ')})`, [...ids]);
+    return new Set(rows.map((r) => String(r.id)));
+  }
+
   /** Inserts a batch in one transaction, threading each trace into its session. */
   async insertBatch(drafts: readonly TraceDraft[], storeBodies: boolean): Promise<StoredTrace[]> {
     if (drafts.length === 0) return [];
@@ -58,27 +66,47 @@ export class TraceStore {
         await this.insertSearch(m, drafts);
       }
       await this.upsertSessions(m, drafts, placed);
+      await this.upsertRollup(m, drafts, 1);
       return drafts.map((d, i) => ({ id: d.id, session_id: placed[i]!.session, turn: placed[i]!.turn }));
     });
   }
 
   /** Session and turn of each draft; drafts of one batch see each other in order. */
-  private async thread(m: EntityManager, drafts: readonly TraceDraft[]): Promise<Array<{ session: string; turn: number }>> {
-    const byReply = new Map<string, { session: string; turn: number }>();
-    const turns = new Map<string, number>();
-    const out: Array<{ session: string; turn: number }> = [];
+  private async thread(m: EntityManager, drafts: readonly TraceDraft[]): Promise<Placement[]> {
+    const byReply = new Map<string, Placement>();
+    const sessionOfId = new Map<string, string>();
+    const counts = new Map<string, number>();
+    const locked = new Set<string>();
+    if (this.sql.pg) {
+      const headers = [...new Set(drafts.map((d) => d.sessionHeader).filter((h): h is string => h !== null))].sort();
+      await this.lock(m, headers, locked);
+    }
+    /** Traces stored in a session, counted once (under its lock on PostgreSQL), then kept up to date. */
+    const count = async (session: string): Promise<number> => {
+      let n = counts.get(session);
+      if (n === undefined) {
+        if (this.sql.pg && !locked.has(session)) await this.lock(m, [session], locked);
+        const rows = await this.sql.query('SELECT COUNT(*) AS n FROM traces WHERE session_id = ?', [session], m);
+        n = num(rows[0]?.n);
+        counts.set(session, n);
+      }
+      return n;
+    };
+    const out: Placement[] = [];
     for (const d of drafts) {
-      let session: string;
-      let turn: number;
-      if (d.sessionHeader) {
-        session = d.sessionHeader;
-        let current = turns.get(session);
-        if (current === undefined) {
-          const rows = await this.sql.query('SELECT COUNT(*) AS n FROM traces WHERE session_id = ?', [session], m);
-          current = num(rows[0]?.n);
+      let p: Placement | null = null;
+      if (d.sessionOf) {
+        let session = sessionOfId.get(d.sessionOf);
+        if (!session) {
+          const rows = await this.sql.query('SELECT session_id FROM traces WHERE id = ?', [d.sessionOf], m);
+          if (rows[0]) session = String(rows[0].session_id);
         }
-        turn = d.turnOverride ?? current + 1;
-      } else {
+        if (session) p = { session, turn: d.turnOverride ?? (await count(session)) + 1 };
+      }
+      if (!p && d.sessionHeader) {
+        p = { session: d.sessionHeader, turn: d.turnOverride ?? (await count(d.sessionHeader)) + 1 };
+      }
+      if (!p) {
         let parent = d.parentHash ? byReply.get(d.parentHash) : undefined;
         if (!parent && d.parentHash) {
           const rows = await this.sql.query(
@@ -88,20 +116,36 @@ export class TraceStore {
           );
           if (rows[0]) parent = { session: String(rows[0].session_id), turn: num(rows[0].turn) };
         }
-        session = parent ? parent.session : d.id;
-        turn = d.turnOverride ?? (parent ? parent.turn + 1 : 1);
+        p = parent
+          ? { session: parent.session, turn: d.turnOverride ?? parent.turn + 1 }
+          : { session: d.id, turn: d.turnOverride ?? 1 };
       }
-      turns.set(session, Math.max(turns.get(session) ?? 0, turn));
-      if (d.replyHash) byReply.set(d.replyHash, { session, turn });
-      out.push({ session, turn });
+      const before = counts.get(p.session);
+      if (before !== undefined) counts.set(p.session, before + 1);
+      else if (p.session === d.id) counts.set(d.id, 1);
+      sessionOfId.set(d.id, p.session);
+      if (d.replyHash) byReply.set(d.replyHash, p);
+      out.push(p);
     }
     return out;
+  }
+
+  /** Transaction-scoped advisory locks on sessions, taken in the given order (PostgreSQL). */
+  private async lock(m: EntityManager, sessions: readonly string[], locked: Set<string>): Promise<void> {
+    const todo = sessions.filter((s) => !locked.has(s));
+    if (todo.length === 0) return;
+    await this.sql.query(
+      `SELECT pg_advisory_xact_lock(${SESSION_LOCK}, hashtext(s)) FROM unnest(?::text[]) WITH ORDINALITY AS x(s, i) ORDER BY i`,
+      [todo],
+      m,
+    );
+    for (const s of todo) locked.add(s);
   }
 
   private async insertTraces(
     m: EntityManager,
     drafts: readonly TraceDraft[],
-    placed: ReadonlyArray<{ session: string; turn: number }>,
+    placed: readonly Placement[],
   ): Promise<void> {
     const params: unknown[] = [];
     drafts.forEach((d, i) => {
@@ -178,38 +222,20 @@ export class TraceStore {
     }
   }
 
-  private async upsertSessions(
-    m: EntityManager,
-    drafts: readonly TraceDraft[],
-    placed: ReadonlyArray<{ session: string; turn: number }>,
-  ): Promise<void> {
-    const deltas = new Map<string, SessionDelta>();
-    drafts.forEach((d, i) => {
-      const { session, turn } = placed[i]!;
-      let s = deltas.get(session);
-      if (!s) {
-        s = { id: session, name: sessionName(d.messages as never[]), first: d.createdAt, last: d.createdAt, turns: 0, models: new Set(), tokens: 0 };
-        deltas.set(session, s);
-      }
-      s.first = Math.min(s.first, d.createdAt);
-      s.last = Math.max(s.last, d.createdAt);
-      s.turns = Math.max(s.turns, turn);
-      if (d.model) s.models.add(d.model);
-      s.tokens += d.usage?.total_tokens ?? 0;
-    });
-    const list = [...deltas.values()];
+  private async upsertSessions(m: EntityManager, drafts: readonly TraceDraft[], placed: readonly Placement[]): Promise<void> {
+    const deltas = new SessionDeltas();
+    drafts.forEach((d, i) => deltas.add(d, placed[i]!.session, placed[i]!.turn));
+    const list = deltas.list();
     const existing = await this.sql.query(
       `SELECT id, models FROM sessions WHERE id IN (${list.map(() => '?').join(', ')})`,
       list.map((s) => s.id),
       m,
     );
-    for (const r of existing) {
-      const s = deltas.get(String(r.id));
-      const before = parseJson(r.models);
-      if (s && Array.isArray(before)) s.models = new Set([...before.map(String), ...s.models]);
-    }
+    const stored = new Map(existing.map((r) => [String(r.id), r.models]));
     const params: unknown[] = [];
-    for (const s of list) params.push(s.id, s.name, s.first, s.last, s.turns, JSON.stringify([...s.models]), s.tokens);
+    for (const s of list) {
+      params.push(s.id, s.name, s.first, s.last, s.turns, JSON.stringify(s.mergedModels(stored.get(s.id))), s.tokens);
+    }
     await this.sql.query(
       `INSERT INTO sessions (id, name, first_at, last_at, turns, models, total_tokens) VALUES ${placeholders(list.length, 7)}
        ON CONFLICT (id) DO UPDATE SET
@@ -223,17 +249,59 @@ export class TraceStore {
     );
   }
 
-  /** Removes traces (metadata, bodies, search rows) by id, in one transaction. */
+  /** Adds (sign 1) or removes (sign -1) traces from the per-minute stats rollup. */
+  private async upsertRollup(
+    m: EntityManager,
+    traces: ReadonlyArray<Parameters<typeof addRollup>[1]>,
+    sign: number,
+  ): Promise<void> {
+    const acc = new Map<string, unknown[]>();
+    for (const t of traces) addRollup(acc, t, sign);
+    const rows = rollupRows(acc);
+    for (let i = 0; i < rows.length; i += 500) {
+      const chunk = rows.slice(i, i + 500);
+      await this.sql.query(rollupUpsertMany(chunk.length), chunk.flat(), m);
+    }
+  }
+
+  /**
+   * Removes traces (metadata, bodies, search rows, their share of the stats rollup) by id, in one
+   * transaction. On SQLite a write comes first, so the transaction holds the write lock before it
+   * reads (the trace worker writes the same file).
+   */
   async deleteIds(ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
     const inList = ids.map(() => '?').join(', ');
     return this.sql.ds.transaction(async (m) => {
-      const found = await this.sql.query(`SELECT id FROM traces WHERE id IN (${inList})`, [...ids], m);
+      if (!this.sql.pg) {
+        await this.sql.query(`DELETE FROM trace_fts WHERE rowid IN (SELECT rowid FROM traces WHERE id IN (${inList}))`, [...ids], m);
+      }
+      const found = await this.sql.query(
+        `SELECT id, created_at, model, provider, latency_ms, status, prompt_tokens, completion_tokens, total_tokens
+         FROM traces WHERE id IN (${inList})`,
+        [...ids],
+        m,
+      );
       if (found.length === 0) return 0;
       await this.sql.query(`DELETE FROM trace_bodies WHERE trace_id IN (${inList})`, [...ids], m);
       if (this.sql.pg) await this.sql.query(`DELETE FROM trace_search WHERE trace_id IN (${inList})`, [...ids], m);
-      else await this.sql.query(`DELETE FROM trace_fts WHERE rowid IN (SELECT rowid FROM traces WHERE id IN (${inList}))`, [...ids], m);
       await this.sql.query(`DELETE FROM traces WHERE id IN (${inList})`, [...ids], m);
+      await this.upsertRollup(
+        m,
+        found.map((r) => ({
+          createdAt: num(r.created_at),
+          model: columnText(r.model),
+          provider: columnText(r.provider),
+          latencyMs: num(r.latency_ms),
+          status: String(r.status),
+          usage: {
+            prompt_tokens: num(r.prompt_tokens),
+            completion_tokens: num(r.completion_tokens),
+            total_tokens: num(r.total_tokens),
+          },
+        })),
+        -1,
+      );
       return found.length;
     });
   }
@@ -255,6 +323,7 @@ export class TraceStore {
       await new Promise((r) => setImmediate(r));
     }
     await this.sql.query('DELETE FROM sessions WHERE last_at < ?', [cutoff]);
+    await this.sql.query('DELETE FROM trace_rollup WHERE minute < ?', [Math.floor(cutoff / MINUTE_MS) * MINUTE_MS]);
     return total;
   }
 }

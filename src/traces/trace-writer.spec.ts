@@ -1,7 +1,9 @@
 import { callRecord } from '../../test/support/call-records';
 import type { TraceDraft } from './trace-builder';
+import type { TraceSink } from './trace-pipeline';
 import type { StoredTrace } from './trace-store';
-import { TraceWriter, type TraceSink } from './trace-writer';
+import { inlineLink } from './trace-worker-link';
+import { TraceWriter } from './trace-writer';
 
 const quiet = { warn: () => undefined, error: () => undefined };
 
@@ -22,15 +24,23 @@ class FakeSink implements TraceSink {
   async ping(): Promise<boolean> {
     return !this.down;
   }
+
+  existing(ids: readonly string[]): Set<string> {
+    const stored = new Set(this.stored.map((d) => d.id));
+    return new Set(ids.filter((id) => stored.has(id)));
+  }
 }
 
-function writer(sink: FakeSink, over: Partial<ConstructorParameters<typeof TraceWriter>[1]> = {}): TraceWriter {
-  return new TraceWriter(sink, {
+function writer(
+  sink: FakeSink,
+  over: Partial<ConstructorParameters<typeof TraceWriter>[1]> = {},
+  batchSize = 200,
+): TraceWriter {
+  return new TraceWriter(inlineLink(sink, { batchSize, maxBackoffMs: 10 }), {
     enabled: () => true,
     storeBodies: () => true,
     jsonl: () => undefined,
     intervalMs: 1,
-    maxBackoffMs: 10,
     logger: quiet,
     ...over,
   });
@@ -39,9 +49,9 @@ function writer(sink: FakeSink, over: Partial<ConstructorParameters<typeof Trace
 const rec = (text = 'hi') => callRecord([{ role: 'user', content: text }], 'ok');
 
 describe('TraceWriter', () => {
-  it('queues without writing in record(), then writes batches of at most 200', async () => {
+  it('queues without writing in record(), then writes transactions of at most the batch size', async () => {
     const sink = new FakeSink();
-    const w = writer(sink, { batchSize: 1000 });
+    const w = writer(sink);
     for (let i = 0; i < 450; i++) w.record(rec());
     expect(sink.stored).toHaveLength(0);
     expect(w.queueDepth()).toBe(450);

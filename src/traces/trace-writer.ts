@@ -1,60 +1,61 @@
 /**
- * The recorder behind CALL_RECORDER. `record()` only queues (bounded, O(1), never throws);
- * batches are built (bytes parsed, streams reassembled, bodies redacted) and written off the
- * request path in small transactions with a yield between them, retried with backoff while the
- * database is down, and flushed at shutdown. What a full queue had to drop is counted.
+ * The recorder behind CALL_RECORDER, on the main thread. `record()` only queues (bounded, O(1),
+ * never throws). Every `intervalMs` the queued records go to the trace worker in one message
+ * (src/traces/trace-wire.ts), where they are built and written (src/traces/trace-pipeline.ts).
+ * Records stay held here until the worker reports them stored, so a worker that dies is restarted
+ * and handed them again; the bound counts them too, and what a full queue had to drop is counted.
+ * `flush()` (shutdown) waits until every record is stored or the time is up.
  */
-import { appendFile, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { CallRecord, CallRecorder } from '../gateway/call-record';
-import { buildTrace, type TraceDraft } from './trace-builder';
-import type { StoredTrace, TraceStore } from './trace-store';
+import type { StoredSummary } from './trace-pipeline';
+import { encodeBatch, type QueuedRecord } from './trace-wire';
+import type { FromWorker, LinkFactory, WriterLink } from './trace-worker-link';
+
+export { toJsonTrace } from './trace-pipeline';
 
 export interface TraceWriterOptions {
   enabled: () => boolean;
   storeBodies: () => boolean;
   jsonl: () => string | undefined;
   maxQueue?: number;
-  batchSize?: number;
+  /** How long records gather before they are sent to the worker in one message. */
   intervalMs?: number;
-  /** Longest wait between retries while the database fails. */
-  maxBackoffMs?: number;
   logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   /** Called with each stored trace (per-key accounting may hook here). */
-  onStored?: (draft: TraceDraft) => void;
+  onStored?: (t: StoredSummary) => void;
 }
 
-interface Item {
-  rec: CallRecord;
-  turn: number | null;
-  draft?: TraceDraft;
+interface SentBatch {
+  seq: number;
+  items: QueuedRecord[];
 }
 
-/** The batch step's writes, as the writer needs them (the store, or a fake in tests). */
-export type TraceSink = Pick<TraceStore, 'insertBatch' | 'ping'>;
+const MAX_RESTART_MS = 5000;
 
 export class TraceWriter implements CallRecorder {
-  private queue: Item[] = [];
+  private pending: QueuedRecord[] = [];
+  /** Sent to the worker and not yet reported done, oldest first. */
+  private readonly sent: SentBatch[] = [];
+  private sentCount = 0;
+  private seq = 0;
   private dropped = 0;
   private written = 0;
-  private failures = 0;
   private timer: NodeJS.Timeout | null = null;
-  private draining: Promise<void> | null = null;
-  private backoffMs = 0;
+  private link: WriterLink | null = null;
+  private restartMs = 0;
+  private restartTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  private closing: { done: () => void } | null = null;
+  private waiters: Array<() => void> = [];
   private readonly maxQueue: number;
-  private readonly batchSize: number;
   private readonly intervalMs: number;
-  private readonly maxBackoffMs: number;
 
   constructor(
-    private readonly store: TraceSink,
+    private readonly connect: LinkFactory,
     private readonly opts: TraceWriterOptions,
   ) {
     this.maxQueue = opts.maxQueue ?? 50_000;
-    this.batchSize = Math.min(opts.batchSize ?? 100, 200);
-    this.intervalMs = opts.intervalMs ?? 50;
-    this.maxBackoffMs = opts.maxBackoffMs ?? 5000;
+    this.intervalMs = opts.intervalMs ?? 20;
   }
 
   record(rec: CallRecord): void {
@@ -67,17 +68,24 @@ export class TraceWriter implements CallRecorder {
 
   /** Queues a trace (ingest: with the caller's turn number); false when the queue is full. */
   enqueue(rec: CallRecord, turn: number | null): boolean {
-    if (this.queue.length >= this.maxQueue) {
+    if (this.pending.length + this.sentCount >= this.maxQueue) {
       this.dropped++;
       return false;
     }
-    this.queue.push({ rec, turn });
-    this.schedule(this.intervalMs);
+    this.pending.push({ rec, turn });
+    if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.send();
+      }, this.intervalMs);
+      this.timer.unref();
+    }
     return true;
   }
 
+  /** Traces recorded and not yet stored (here or in the worker). */
   queueDepth(): number {
-    return this.queue.length;
+    return this.pending.length + this.sentCount;
   }
 
   droppedTotal(): number {
@@ -88,181 +96,152 @@ export class TraceWriter implements CallRecorder {
     return this.written;
   }
 
-  private schedule(delay: number): void {
-    if (this.timer || this.draining || this.closed) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.draining = this.drain().finally(() => {
-        this.draining = null;
-        if (this.queue.length > 0) this.schedule(this.backoffMs || this.intervalMs);
-      });
-    }, delay);
-    this.timer.unref();
-  }
-
-  private build(item: Item): TraceDraft | null {
-    if (item.draft) return item.draft;
+  private ensureLink(): WriterLink | null {
+    if (this.link || this.restartTimer) return this.link;
     try {
-      item.draft = buildTrace(item.rec, item.turn);
-      return item.draft;
+      this.link = this.connect({ message: (m) => this.onMessage(m), exit: (err) => this.onExit(err) });
     } catch (err) {
-      this.opts.logger.error(
-        { error: err instanceof Error ? err.message : String(err), trace_id: item.rec.id },
-        'trace could not be built; dropped',
-      );
-      return null;
+      this.onExit(err instanceof Error ? err : new Error(String(err)));
+    }
+    return this.link;
+  }
+
+  private post(batch: SentBatch, replay: boolean): void {
+    const link = this.ensureLink();
+    if (!link) return;
+    let storeBodies = true;
+    let jsonl: string | null = null;
+    try {
+      storeBodies = this.opts.storeBodies();
+      jsonl = this.opts.jsonl() ?? null;
+    } catch {
+      // config not readable: defaults
+    }
+    const wire = encodeBatch(batch.items, batch.seq, { replay, storeBodies, jsonl });
+    link.post({ type: 'batch', batch: wire }, [wire.arena]);
+  }
+
+  /** Sends what is pending as one batch. */
+  private send(): void {
+    if (this.pending.length === 0) return;
+    const batch: SentBatch = { seq: ++this.seq, items: this.pending };
+    this.pending = [];
+    this.sent.push(batch);
+    this.sentCount += batch.items.length;
+    try {
+      this.post(batch, false);
+    } catch (err) {
+      // Kept in `sent`: handed over again when the worker is back.
+      this.opts.logger.error({ error: err instanceof Error ? err.message : String(err) }, 'trace batch not sent');
     }
   }
 
-  /** Writes queued batches until the queue is empty or the database fails. */
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.slice(0, this.batchSize);
-      const drafts: TraceDraft[] = [];
-      for (const item of batch) {
-        const d = this.build(item);
-        if (d) drafts.push(d);
-        else this.dropped++;
+  private onMessage(m: FromWorker): void {
+    switch (m.type) {
+      case 'progress': {
+        this.restartMs = 0;
+        this.written += m.written;
+        this.dropped += m.dropped;
+        while (this.sent.length > 0 && this.sent[0]!.seq <= m.upTo) this.sentCount -= this.sent.shift()!.items.length;
+        if (this.opts.onStored) for (const s of m.stored) this.callOnStored(s);
+        const waiters = this.waiters;
+        this.waiters = [];
+        for (const w of waiters) w();
+        return;
       }
-      try {
-        const stored = await this.store.insertBatch(drafts, this.opts.storeBodies());
-        this.done(batch.length, drafts, stored);
-      } catch (err) {
-        if (!(await this.isolate(batch, drafts, err))) return;
-      }
-      await this.appendPending();
-      // Let requests run between batches.
-      await new Promise((r) => setImmediate(r));
+      case 'log':
+        this.opts.logger[m.level](m.obj, m.msg);
+        return;
+      case 'closed':
+        if (m.left > 0) this.opts.logger.error({ queued: m.left }, 'traces could not be written before shutdown');
+        return;
     }
   }
 
-  private pendingJsonl: Array<{ draft: TraceDraft; stored: StoredTrace | undefined }> = [];
-
-  private done(count: number, drafts: TraceDraft[], stored: StoredTrace[]): void {
-    this.queue.splice(0, count);
-    this.written += stored.length;
-    this.backoffMs = 0;
-    this.failures = 0;
-    const byId = new Map(stored.map((s) => [s.id, s]));
-    for (const d of drafts) {
-      this.pendingJsonl.push({ draft: d, stored: byId.get(d.id) });
-      this.opts.onStored?.(d);
+  private callOnStored(s: StoredSummary): void {
+    try {
+      this.opts.onStored?.(s);
+    } catch (err) {
+      this.opts.logger.warn({ error: err instanceof Error ? err.message : String(err) }, 'onStored hook failed');
     }
   }
 
-  /**
-   * A failed batch: when the database answers, some row is at fault, so each trace is written
-   * alone and those that still fail are dropped (counted). When it does not answer, the batch
-   * stays queued and the writer backs off. Returns whether draining may go on.
-   */
-  private async isolate(batch: Item[], drafts: TraceDraft[], err: unknown): Promise<boolean> {
-    this.failures++;
-    const message = err instanceof Error ? err.message : String(err);
-    if (this.failures >= 2 && (await this.store.ping())) {
-      const stored: StoredTrace[] = [];
-      const kept: TraceDraft[] = [];
-      for (const d of drafts) {
-        try {
-          stored.push(...(await this.store.insertBatch([d], this.opts.storeBodies())));
-          kept.push(d);
-        } catch (one) {
-          this.dropped++;
-          this.opts.logger.error(
-            { error: one instanceof Error ? one.message : String(one), trace_id: d.id },
-            'trace could not be stored; dropped',
-          );
-        }
-      }
-      this.done(batch.length, kept, stored);
-      return true;
+  /** The worker ended. Asked to (closing): done. Otherwise restart it and hand it what is unwritten. */
+  private onExit(error: Error | null): void {
+    this.link = null;
+    if (this.closing) {
+      this.closing.done();
+      return;
     }
-    this.backoffMs = Math.min(this.maxBackoffMs, this.backoffMs ? this.backoffMs * 2 : 100);
-    this.opts.logger.warn(
-      { error: message, queued: this.queue.length, retry_ms: this.backoffMs },
-      'trace batch write failed; will retry',
+    if (!error) return;
+    this.restartMs = Math.min(MAX_RESTART_MS, this.restartMs ? this.restartMs * 2 : 50);
+    this.opts.logger.error(
+      { error: error.message, queued: this.queueDepth(), restart_ms: this.restartMs },
+      'trace worker stopped; restarting it',
     );
-    return false;
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (!this.ensureLink()) return;
+      for (const b of this.sent) this.post(b, true);
+    }, this.restartMs);
+    this.restartTimer.unref();
   }
 
-  private async appendPending(): Promise<void> {
-    const path = this.opts.jsonl();
-    const bodies = this.opts.storeBodies();
-    const pending = this.pendingJsonl;
-    this.pendingJsonl = [];
-    if (!path || pending.length === 0) return;
-    const lines = pending.map((p) => JSON.stringify(toJsonTrace(p.draft, p.stored, bodies))).join('\n') + '\n';
-    try {
-      await mkdir(dirname(path), { recursive: true });
-      await appendFile(path, lines);
-    } catch (err) {
-      this.opts.logger.warn({ error: err instanceof Error ? err.message : String(err) }, 'trace JSONL append failed');
-    }
+  /** Stops the worker abruptly, as a crash would; the writer restarts it and loses nothing. */
+  async terminateWorker(): Promise<void> {
+    await this.link?.terminate();
   }
 
-  /** Writes everything queued; gives up (keeping the queue) after `timeoutMs` of failures. */
+  /** Writes everything queued; gives up (keeping the queue) after `timeoutMs`. */
   async flush(timeoutMs = 15_000): Promise<void> {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
+    this.send();
+    if (this.sent.length === 0) return;
+    this.ensureLink()?.post({ type: 'flush' });
     const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (this.draining) await this.draining;
-      if (this.queue.length === 0) break;
-      if (Date.now() >= deadline) {
-        this.opts.logger.error({ queued: this.queue.length }, 'traces could not be written before shutdown');
-        break;
-      }
-      this.draining = this.drain();
-      await this.draining;
-      this.draining = null;
-      if (this.queue.length > 0) await new Promise((r) => setTimeout(r, Math.min(this.backoffMs || 50, 500)));
+    while (this.sent.length > 0 && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(250, Math.max(1, deadline - Date.now())));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
     }
-    if (!this.closed && this.queue.length > 0) this.schedule(this.backoffMs || this.intervalMs);
+    if (this.sent.length > 0) {
+      this.opts.logger.error({ queued: this.queueDepth() }, 'traces could not be written before shutdown');
+    }
+    if (this.closed) await this.shutLink();
   }
 
-  async close(): Promise<void> {
-    await this.flush();
+  /** Flushes, then closes the worker (and its database connection). */
+  async close(timeoutMs = 15_000): Promise<void> {
     this.closed = true;
+    await this.flush(timeoutMs);
+    await this.shutLink();
   }
-}
 
-/** The JSONL line of a stored trace; without bodies when only metadata is kept. */
-export function toJsonTrace(
-  d: TraceDraft,
-  s: { session_id: string; turn: number } | undefined,
-  bodies = true,
-): Record<string, unknown> {
-  const line: Record<string, unknown> = {
-    id: d.id,
-    created_at: new Date(d.createdAt).toISOString(),
-    session_id: s?.session_id ?? d.sessionHeader ?? d.id,
-    turn: s?.turn ?? d.turnOverride ?? 1,
-    endpoint: d.endpoint,
-    key_id: d.keyId,
-    model: d.model,
-    provider: d.provider,
-    upstream_model: d.upstreamModel,
-    stream: d.stream,
-    status: d.status,
-    http_status: d.httpStatus,
-    error: d.error,
-    latency_ms: d.latencyMs,
-    ttft_ms: d.ttftMs,
-    overhead_ms: d.overheadMs,
-    usage: d.usage,
-    request: d.request,
-    upstream_request: d.upstreamRequest,
-    response: d.response,
-    attempts: d.attempts,
-    flags: { multimodal: d.multimodal, tools: d.tools },
-    metadata: d.metadata,
-    replay_of: d.replayOf,
-  };
-  if (!bodies) {
-    delete line.request;
-    delete line.upstream_request;
-    delete line.response;
+  private async shutLink(): Promise<void> {
+    if (this.restartTimer) {
+      clearTimeout(this.restartTimer);
+      this.restartTimer = null;
+    }
+    const link = this.link;
+    if (!link) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => void link.terminate().finally(resolve), 5000);
+      this.closing = {
+        done: () => {
+          clearTimeout(t);
+          resolve();
+        },
+      };
+      link.post({ type: 'close', timeoutMs: 1000 });
+    });
+    this.closing = null;
+    this.link = null;
   }
-  return line;
 }

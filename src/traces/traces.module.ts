@@ -11,12 +11,14 @@ import {
 import type { DataSource } from 'typeorm';
 import { DATA_SOURCE, LOGGER } from '../common/tokens';
 import { ConfigService } from '../config/config.service';
+import { databaseUrlOf } from '../database/data-source';
 import { CALL_RECORDER } from '../gateway/call-record';
 import type { Logger } from '../observability/logger';
 import { IngestGuard } from './ingest.guard';
 import { TraceQuery } from './trace-query';
 import { TraceStats } from './trace-stats';
 import { TraceStore } from './trace-store';
+import { workerLink } from './trace-worker-link';
 import { TraceWriter } from './trace-writer';
 import { TracesController } from './traces.controller';
 
@@ -75,9 +77,9 @@ class TracesLifecycle implements OnModuleInit, BeforeApplicationShutdown, OnAppl
     { provide: TraceStats, inject: [DATA_SOURCE], useFactory: (ds: DataSource) => new TraceStats(ds) },
     {
       provide: TraceWriter,
-      inject: [TraceStore, ConfigService, LOGGER],
-      useFactory: (store: TraceStore, config: ConfigService, logger: Logger) =>
-        new TraceWriter(store, {
+      inject: [DATA_SOURCE, ConfigService, LOGGER],
+      useFactory: (ds: DataSource, config: ConfigService, logger: Logger) =>
+        new TraceWriter(workerLink({ url: databaseUrlOf(ds) }), {
           enabled: () => config.current.config.traces.enabled,
           storeBodies: () => config.current.config.traces.store_bodies,
           jsonl: () => config.current.config.traces.jsonl,

@@ -1,18 +1,24 @@
 /**
- * Trace storage and queries, run against SQLite and PostgreSQL: migrations, the batch writer,
- * session threading, filters and cursor paging, full-text search, export, stats, retention,
- * metadata-only mode and redaction (SPEC §5, issue 3).
+ * Trace storage and queries, run against SQLite and PostgreSQL: migrations, the batch writer
+ * through its worker thread (own connection), session threading (`sessionOf` included), turn
+ * numbers under two concurrent writers, filters and cursor paging, full-text search, export,
+ * stats (exact and from the rollup), retention, metadata-only mode, redaction, a database that
+ * is down, a worker that dies (SPEC §5, issue 3).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
-import { createDataSource } from '../../src/database/data-source';
+import { createDataSource, sqlitePath } from '../../src/database/data-source';
 import { ENTITIES, MIGRATIONS } from '../../src/database/schema';
 import { parseIngest } from '../../src/traces/ingest';
+import { buildTrace } from '../../src/traces/trace-builder';
 import { TraceQuery } from '../../src/traces/trace-query';
 import { TraceStats } from '../../src/traces/trace-stats';
 import { TraceStore } from '../../src/traces/trace-store';
+import { workerLink } from '../../src/traces/trace-worker-link';
 import { TraceWriter } from '../../src/traces/trace-writer';
 import { callRecord, nextTime, sseBytes } from '../support/call-records';
 import { createTempPostgres, PG_ADMIN_URL, reachable, warnSkipped } from '../support/temp-postgres';
@@ -20,12 +26,14 @@ import { createTempPostgres, PG_ADMIN_URL, reachable, warnSkipped } from '../sup
 const quiet = { warn: () => undefined, error: () => undefined };
 
 interface Env {
+  url: string;
+  pg: boolean;
   ds: DataSource;
   store: TraceStore;
   query: TraceQuery;
   stats: TraceStats;
   dir: string;
-  writer(opts?: { storeBodies?: boolean; jsonl?: string }): TraceWriter;
+  writer(opts?: { storeBodies?: boolean; jsonl?: string; maxBackoffMs?: number }): TraceWriter;
   cleanup(): Promise<void>;
 }
 
@@ -34,25 +42,60 @@ async function open(url: string, dir: string, drop: () => Promise<void>): Promis
   await ds.initialize();
   await ds.runMigrations({ transaction: 'each' });
   const store = new TraceStore(ds);
+  const writers: TraceWriter[] = [];
   return {
+    url,
+    pg: !url.startsWith('sqlite:'),
     ds,
     store,
     query: new TraceQuery(ds),
     stats: new TraceStats(ds),
     dir,
-    writer: (o = {}) =>
-      new TraceWriter(store, {
+    writer: (o = {}) => {
+      const w = new TraceWriter(workerLink({ url, busyTimeoutMs: 50, maxBackoffMs: o.maxBackoffMs ?? 200 }), {
         enabled: () => true,
         storeBodies: () => o.storeBodies ?? true,
         jsonl: () => o.jsonl,
         intervalMs: 1,
         logger: quiet,
-      }),
+      });
+      writers.push(w);
+      return w;
+    },
     cleanup: async () => {
+      for (const w of writers) await w.close(2000);
       if (ds.isInitialized) await ds.destroy();
       await drop();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * Makes the database refuse the trace worker until the returned function is called: SQLite, by
+ * holding the write lock from another connection; PostgreSQL, by refusing new connections to
+ * the database and ending the open ones.
+ */
+async function takeDown(e: Env): Promise<() => Promise<void>> {
+  if (!e.pg) {
+    const db = new Database(sqlitePath(e.url));
+    db.exec('BEGIN IMMEDIATE');
+    return async () => {
+      db.exec('ROLLBACK');
+      db.close();
+    };
+  }
+  const name = new URL(e.url).pathname.slice(1);
+  const admin = new Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+  await admin.query(
+    'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+    [name],
+  );
+  return async () => {
+    await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+    await admin.end();
   };
 }
 
@@ -364,25 +407,171 @@ function suite(
     });
 
     run('holds traces while the database is down and writes them once it is back', async (e) => {
-      const w = new TraceWriter(e.store, {
-        enabled: () => true,
-        storeBodies: () => true,
-        jsonl: () => undefined,
-        intervalMs: 1,
-        maxBackoffMs: 20,
-        logger: quiet,
-      });
-      await e.ds.destroy();
-      const rec = callRecord([user('written later')], 'x');
-      w.record(rec);
-      await new Promise((r) => setTimeout(r, 60));
-      expect(w.queueDepth()).toBe(1);
-      expect(w.droppedTotal()).toBe(0);
-      await e.ds.initialize();
+      const w = e.writer({ maxBackoffMs: 50 });
+      w.record(callRecord([user('warm the worker')], 'x'));
       await w.flush();
+      const bringBack = await takeDown(e);
+      const recs = Array.from({ length: 5 }, (_, i) => callRecord([user(`written later ${i}`)], 'x'));
+      try {
+        for (const r of recs) w.record(r);
+        await new Promise((r) => setTimeout(r, 500));
+        expect(w.queueDepth()).toBe(5);
+        expect(w.droppedTotal()).toBe(0);
+      } finally {
+        await bringBack();
+      }
+      await w.flush(30_000);
       expect(w.queueDepth()).toBe(0);
-      expect((await e.query.get(rec.id))?.id).toBe(rec.id);
+      expect(w.droppedTotal()).toBe(0);
+      for (const r of recs) expect((await e.query.get(r.id))?.id).toBe(r.id);
     });
+
+    run(
+      'a trace joins the session of the trace it names (sessionOf), in the same batch or later',
+      async (e) => {
+        const w = e.writer();
+        const parent = callRecord([user('what is in this picture Heron')], 'a bird');
+        const described = callRecord([user('describe the image')], 'a grey heron', { sessionOf: parent.id });
+        w.record(parent);
+        w.record(described);
+        await w.flush();
+        const again = callRecord([user('describe the second image')], 'a pond', { sessionOf: parent.id });
+        const unknown = callRecord([user('describe an orphan')], 'nothing', { sessionOf: 'no-such-trace' });
+        const header = callRecord([user('with a header')], 'ok', { sessionId: 'img-header-session' });
+        w.record(again);
+        w.record(unknown);
+        w.record(header);
+        await w.flush();
+        const ofHeader = callRecord([user('describe for the header call')], 'ok', { sessionOf: header.id });
+        w.record(ofHeader);
+        await w.flush();
+        const got = await Promise.all(
+          [parent, described, again, unknown, header, ofHeader].map((r) => e.query.get(r.id)),
+        );
+        expect(got.map((g) => [g?.session_id, g?.turn])).toEqual([
+          [parent.id, 1],
+          [parent.id, 2],
+          [parent.id, 3],
+          [unknown.id, 1],
+          ['img-header-session', 1],
+          ['img-header-session', 2],
+        ]);
+        const s = (await e.query.sessions(500, null)).data.find((x) => x.id === parent.id);
+        expect(s?.turns).toBe(3);
+      },
+    );
+
+    run('two writers on one database never give two traces of a session the same turn', async (e) => {
+      const rec = (i: number) => callRecord([user(`race ${i}`)], `r${i}`, { sessionId: 'raced-session' });
+      if (e.pg) {
+        // Two connection pools, 20 transactions of 3 traces all in flight at once.
+        const other = createDataSource(e.url, [], []);
+        await other.initialize();
+        try {
+          const stores = [e.store, new TraceStore(other)];
+          const draft = (i: number) => buildTrace(rec(i));
+          await Promise.all(
+            Array.from({ length: 20 }, (_, b) =>
+              stores[b % 2]!.insertBatch([draft(b * 3), draft(b * 3 + 1), draft(b * 3 + 2)], true),
+            ),
+          );
+        } finally {
+          await other.destroy();
+        }
+      } else {
+        // Two worker threads, each with its own connection to the file.
+        const writers = [e.writer(), e.writer()];
+        for (let i = 0; i < 60; i++) writers[i % 2]!.record(rec(i));
+        await Promise.all(writers.map((w) => w.flush(30_000)));
+      }
+      const turns = (await e.query.sessionRecords('raced-session')).map((t) => t.turn).sort((a, b) => a - b);
+      expect(turns).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+      const s = (await e.query.sessions(500, null)).data.find((x) => x.id === 'raced-session');
+      expect(s?.turns).toBe(60);
+    });
+
+    run('a worker that dies is restarted and writes every held trace exactly once', async (e) => {
+      const w = e.writer({ maxBackoffMs: 50 });
+      const first = callRecord([user('before the crash Pelican')], 'x');
+      w.record(first);
+      await w.flush();
+      const bringBack = await takeDown(e);
+      const held = Array.from({ length: 20 }, (_, i) =>
+        callRecord([user(`held through a crash Pelican ${i}`)], 'x'),
+      );
+      try {
+        for (const r of held) w.record(r);
+        await new Promise((r) => setTimeout(r, 300));
+        expect(w.queueDepth()).toBe(20);
+        await w.terminateWorker();
+        await new Promise((r) => setTimeout(r, 300));
+        expect(w.queueDepth()).toBe(20);
+      } finally {
+        await bringBack();
+      }
+      await w.flush(30_000);
+      expect(w.queueDepth()).toBe(0);
+      expect(w.droppedTotal()).toBe(0);
+      const ids: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await e.query.list({ q: 'Pelican' }, 50, cursor);
+        ids.push(...page.data.map((t) => t.id));
+        cursor = page.next_cursor;
+      } while (cursor);
+      expect(ids.sort()).toEqual([first, ...held].map((r) => r.id).sort());
+    });
+
+    run('close() writes every queued trace through the worker before it returns', async (e) => {
+      const w = e.writer();
+      const recs = Array.from({ length: 300 }, (_, i) =>
+        callRecord([user(`closing ${i}`)], 'x', { model: 'close-model' }),
+      );
+      for (const r of recs) w.record(r);
+      await w.close();
+      expect(w.queueDepth()).toBe(0);
+      const rows = await e.ds.query<Array<{ n: number | string }>>(
+        "SELECT COUNT(*) AS n FROM traces WHERE model = 'close-model'",
+      );
+      expect(Number(rows[0]?.n)).toBe(300);
+    });
+
+    run(
+      'stats over many traces come from the rollup: exact counts, percentiles within a bucket',
+      async (e) => {
+        const w = e.writer();
+        const base = Date.parse('2031-01-01T00:00:00Z');
+        const recs = Array.from({ length: 200 }, (_, i) =>
+          callRecord([user(`roll ${i}`)], 'x', {
+            model: i % 4 === 0 ? 'roll-b' : 'roll-a',
+            provider: 'roll-p',
+            startedAt: base + i * 15_000,
+            latencyMs: 10 + (i % 100) * 10,
+            status: i % 10 === 0 ? 'error' : 'success',
+            httpStatus: i % 10 === 0 ? 502 : 200,
+          }),
+        );
+        for (const r of recs) w.record(r);
+        await w.flush();
+        const range = [base - 30_000, base + 3_600_000] as const;
+        const exact = await e.stats.compute(range[0], range[1], 600);
+        const rolled = await e.stats.compute(range[0], range[1], 600, 5000, 0);
+        expect(exact.latency_percentiles).toBe('exact');
+        expect(rolled.latency_percentiles).toBe('histogram');
+        expect(rolled.totals).toMatchObject({ requests: 200, errors: 20, total_tokens: 3000 });
+        expect(rolled.buckets.map((b) => b.requests)).toEqual(exact.buckets.map((b) => b.requests));
+        expect(rolled.by_model.map((m) => [m.model, m.requests, m.errors])).toEqual(
+          exact.by_model.map((m) => [m.model, m.requests, m.errors]),
+        );
+        for (const k of ['latency_p50_ms', 'latency_p95_ms'] as const) {
+          const want = exact.totals[k]!;
+          expect(Math.abs(rolled.totals[k]! - want) / want).toBeLessThan(0.1);
+        }
+        expect(await e.store.delete(recs[1]!.id)).toBe(true);
+        const after = await e.stats.compute(range[0], range[1], 600, 5000, 0);
+        expect(after.totals.requests).toBe(199);
+      },
+    );
   });
 }
 

@@ -1,0 +1,32 @@
+/**
+ * `trace_rollup`: per-minute counts per model, provider and latency bucket, so /api/stats over a
+ * long range reads a few rows per minute instead of every trace (src/traces/trace-rollup.ts).
+ * Filled from the traces already stored.
+ */
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { rollupBackfillSql } from '../../traces/trace-rollup';
+
+export class AddTraceRollup1795347900000 implements MigrationInterface {
+  name = 'AddTraceRollup1795347900000';
+
+  async up(q: QueryRunner): Promise<void> {
+    const pg = q.connection.options.type === 'postgres';
+    await q.query(`CREATE TABLE trace_rollup (
+      minute BIGINT NOT NULL,
+      model VARCHAR(200) NOT NULL,
+      provider VARCHAR(200) NOT NULL,
+      lat_bucket INTEGER NOT NULL,
+      requests BIGINT NOT NULL,
+      errors BIGINT NOT NULL,
+      prompt_tokens BIGINT NOT NULL,
+      completion_tokens BIGINT NOT NULL,
+      total_tokens BIGINT NOT NULL,
+      PRIMARY KEY (minute, model, provider, lat_bucket)
+    )`);
+    await q.query(rollupBackfillSql(pg));
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE trace_rollup');
+  }
+}

@@ -1,0 +1,55 @@
+import { callRecord, sseBytes } from '../../test/support/call-records';
+import { faultOf } from './trace-pipeline';
+import { decodeBatch, encodeBatch } from './trace-wire';
+
+const opts = { replay: false, storeBodies: true, jsonl: null };
+
+describe('trace wire', () => {
+  it('sends the request as its bytes and the upstream request as what differs from it', () => {
+    const request = { model: 'gpt-x', messages: [{ role: 'user', content: 'héllo' }], stream: true };
+    const bytes = Buffer.from(JSON.stringify(request));
+    const upstream = { ...request, model: 'up-model', stream_options: { include_usage: true } };
+    const rec = callRecord(request.messages, null, {
+      request,
+      requestBytes: bytes,
+      upstreamRequest: upstream,
+      response: { kind: 'sse', chunks: sseBytes(['a', 'b']) },
+    });
+    const wire = encodeBatch([{ rec, turn: null }], 1, opts);
+    expect(wire.records[0]?.req).not.toHaveProperty('v');
+    expect(wire.records[0]?.up).toEqual({ patch: { model: 'up-model', stream_options: { include_usage: true } }, del: [] });
+    expect(wire.arena.byteLength).toBe(bytes.length + Buffer.concat(sseBytes(['a', 'b'])).length);
+    const [back] = decodeBatch(structuredClone(wire, { transfer: [wire.arena] }));
+    expect(back?.rec.request).toEqual(request);
+    expect(back?.rec.upstreamRequest).toEqual(upstream);
+    expect(back?.rec.response.kind).toBe('sse');
+    const chunks = back?.rec.response.kind === 'sse' ? back.rec.response.chunks : [];
+    expect(Buffer.concat(chunks).equals(Buffer.concat(sseBytes(['a', 'b'])))).toBe(true);
+    expect(back?.rec.id).toBe(rec.id);
+  });
+
+  it('keeps several records apart in one arena, and whole values when there are no bytes', () => {
+    const a = callRecord([{ role: 'user', content: 'a' }], null, {
+      requestBytes: Buffer.from('{"model":"gpt-x","messages":[{"role":"user","content":"a"}]}'),
+      response: { kind: 'raw-json', bytes: Buffer.from('{"id":"one"}') },
+    });
+    a.upstreamRequest = a.request;
+    const b = callRecord([{ role: 'user', content: 'b' }], 'reply b', { upstreamRequest: { contents: [] } });
+    const out = decodeBatch(encodeBatch([{ rec: a, turn: null }, { rec: b, turn: 4 }], 2, opts));
+    expect(out[0]?.rec.upstreamRequest).toEqual(a.request);
+    expect(out[0]?.rec.response.kind === 'raw-json' && out[0].rec.response.bytes.toString()).toBe('{"id":"one"}');
+    expect(out[1]?.rec.request).toEqual(b.request);
+    expect(out[1]?.rec.upstreamRequest).toEqual({ contents: [] });
+    expect(out[1]?.rec.response).toEqual(b.response);
+    expect(out[1]?.turn).toBe(4);
+  });
+
+  it('tells an unavailable database from a refused row', () => {
+    expect(faultOf(Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }))).toBe('unavailable');
+    expect(faultOf(Object.assign(new Error('x'), { code: 'SQLITE_CONSTRAINT_NOTNULL' }))).toBe('row');
+    expect(faultOf({ message: 'x', driverError: { code: '57P01' } })).toBe('unavailable');
+    expect(faultOf(Object.assign(new Error('bad'), { code: '22P02' }))).toBe('row');
+    expect(faultOf(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe('unavailable');
+    expect(faultOf(new Error('something odd'))).toBe('unknown');
+  });
+});

@@ -1,0 +1,163 @@
+/**
+ * The channel between the main thread's TraceWriter and the trace pipeline: the message protocol,
+ * the handler that serves it (inside the worker thread), and two links: the real worker thread
+ * (node:worker_threads, restarted by the writer if it dies), and an in-thread one for unit tests.
+ */
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { TracePipeline, type LogLevel, type Progress, type TraceSink } from './trace-pipeline';
+import { decodeBatch, type WireBatch } from './trace-wire';
+
+export type ToWorker =
+  | { type: 'batch'; batch: WireBatch }
+  /** Write what is queued now, without waiting for a pending retry. */
+  | { type: 'flush' }
+  /** Write what is queued (for at most timeoutMs), close the database, exit. */
+  | { type: 'close'; timeoutMs: number };
+
+export type FromWorker =
+  | ({ type: 'progress' } & Progress)
+  | { type: 'log'; level: LogLevel; obj: Record<string, unknown>; msg: string }
+  | { type: 'closed'; left: number };
+
+export interface LinkHandlers {
+  message(m: FromWorker): void;
+  /** The link ended; `error` when it was not asked to. */
+  exit(error: Error | null): void;
+}
+
+export interface WriterLink {
+  post(msg: ToWorker, transfer?: ArrayBuffer[]): void;
+  /** Ends the link abruptly (a crash, as far as the writer can tell). */
+  terminate(): Promise<void>;
+}
+
+export type LinkFactory = (handlers: LinkHandlers) => WriterLink;
+
+export interface PipelineSettings {
+  batchSize?: number;
+  maxBackoffMs?: number;
+  summaries?: boolean;
+}
+
+/** Serves the protocol over a sink; returns the message handler (messages are handled in order). */
+export function serve(
+  sink: TraceSink,
+  settings: PipelineSettings,
+  send: (m: FromWorker) => void,
+  closeSink: () => Promise<void> | void,
+): (m: ToWorker) => Promise<void> {
+  const pipeline = new TracePipeline(sink, {
+    ...settings,
+    progress: (p) => send({ type: 'progress', ...p }),
+    log: (level, obj, msg) => send({ type: 'log', level, obj, msg }),
+  });
+  let chain: Promise<void> = Promise.resolve();
+  const handle = async (m: ToWorker): Promise<void> => {
+    switch (m.type) {
+      case 'batch':
+        await pipeline.add(decodeBatch(m.batch), m.batch.seq, m.batch);
+        return;
+      case 'flush':
+        await pipeline.drainNow();
+        return;
+      case 'close': {
+        const left = await pipeline.flush(m.timeoutMs);
+        pipeline.stop();
+        try {
+          await closeSink();
+        } catch {
+          // closing anyway
+        }
+        send({ type: 'closed', left });
+        return;
+      }
+    }
+  };
+  return (m) => {
+    chain = chain.then(
+      () => handle(m),
+      () => handle(m),
+    );
+    return chain;
+  };
+}
+
+/** Everything the worker needs to open the database itself. */
+export interface WorkerInit extends PipelineSettings {
+  url: string;
+  busyTimeoutMs?: number;
+}
+
+/** The worker thread's script: compiled JavaScript, or TypeScript through ts-node (tests, benches). */
+function workerScript(): { script: string; eval: boolean } {
+  const file = join(__dirname, `trace-worker${extname(__filename)}`);
+  if (!file.endsWith('.ts')) return { script: file, eval: false };
+  const tsNode = require.resolve('ts-node/register/transpile-only');
+  return {
+    script: `if (!require.extensions['.ts']) require(${JSON.stringify(tsNode)}); require(${JSON.stringify(file)});`,
+    eval: true,
+  };
+}
+
+/** A link to a new worker thread that owns its own database connection. */
+export function workerLink(init: WorkerInit): LinkFactory {
+  return (handlers) => {
+    const { script, eval: isEval } = workerScript();
+    const worker = new Worker(script, { eval: isEval, workerData: init });
+    worker.unref();
+    let ended = false;
+    let closing = false;
+    let failure: Error | null = null;
+    worker.on('message', (m: FromWorker) => {
+      if (m.type === 'closed') closing = true;
+      handlers.message(m);
+    });
+    worker.on('error', (err) => {
+      failure = err;
+    });
+    worker.on('exit', (code) => {
+      if (ended) return;
+      ended = true;
+      handlers.exit(closing ? null : (failure ?? new Error(`trace worker exited with code ${code}`)));
+    });
+    return {
+      post: (msg, transfer) => {
+        if (!ended) worker.postMessage(msg, transfer);
+      },
+      terminate: async () => {
+        await worker.terminate();
+      },
+    };
+  };
+}
+
+/** The pipeline in this thread, behind the same protocol (unit tests). */
+export function inlineLink(sink: TraceSink, settings: PipelineSettings = {}): LinkFactory {
+  return (handlers) => {
+    let ended = false;
+    const handle = serve(
+      sink,
+      settings,
+      (m) => {
+        if (ended) return;
+        handlers.message(m);
+        if (m.type === 'closed') {
+          ended = true;
+          handlers.exit(null);
+        }
+      },
+      () => undefined,
+    );
+    return {
+      post: (msg) => {
+        if (!ended) setImmediate(() => void handle(msg));
+      },
+      terminate: async () => {
+        if (ended) return;
+        ended = true;
+        handlers.exit(new Error('terminated'));
+      },
+    };
+  };
+}
