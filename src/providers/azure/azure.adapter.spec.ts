@@ -28,6 +28,11 @@ async function caught(p: Promise<unknown>): Promise<UpstreamError> {
   throw new Error('expected an UpstreamError');
 }
 
+function withoutBaseUrl(s: ProviderSettings): ProviderSettings {
+  const { base_url: _drop, ...rest } = s;
+  return rest;
+}
+
 describe('azure adapter (against the mock Azure OpenAI)', () => {
   let mock: MockAzure;
   let http: UpstreamHttp;
@@ -58,7 +63,7 @@ describe('azure adapter (against the mock Azure OpenAI)', () => {
   });
 
   it('asks for a base_url', () => {
-    expect(azureAdapter.validate?.({ ...settings(), base_url: undefined } as ProviderSettings)).toEqual([
+    expect(azureAdapter.validate?.(withoutBaseUrl(settings()))).toEqual([
       'base_url: required for type azure (https://<resource>.openai.azure.com)',
     ]);
     expect(azureAdapter.validate?.(settings({ base_url: 'ftp://x' }))).toEqual([
