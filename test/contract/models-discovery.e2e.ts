@@ -129,7 +129,7 @@ routes:
         'gpt-4o-mini',
         ...MOCK_ANTHROPIC_MODELS.map((m) => m.id),
         ...MOCK_GEMINI_MODELS.map((m) => m.id),
-        ...Object.keys(MOCK_AZURE_DEPLOYMENTS),
+        ...Object.values(MOCK_AZURE_DEPLOYMENTS),
         'demo-a',
         'demo-b',
       ]),
@@ -138,6 +138,7 @@ routes:
     expect(owners.get('claude-opus-4-1-20250805')).toBe('anthropic');
     expect(owners.get('gemini-2.5-pro')).toBe('google');
     expect(owners.get('demo-a')).toBe('demo');
+    expect(owners.get('gpt-4o-2024-08-06')).toBe('azure');
     expect(page.data.every((m) => m.object === 'model')).toBe(true);
     // one list call per discovering provider (the broken one's 401 included); none for quiet
     expect(listCalls() - before).toBe(7);

@@ -170,7 +170,12 @@ describe('mock Azure OpenAI (driven by the openai package AzureOpenAI client)', 
 
   it('lists models and embeds on the deployments path', async () => {
     const models = await azure.models.list();
-    expect(models.data.map((m) => m.id)).toContain('gpt-4o-prod');
+    expect(models.data.map((m) => m.id)).toContain('gpt-4o-2024-08-06');
+    expect(models.data[0]).toMatchObject({
+      object: 'model',
+      status: 'succeeded',
+      created_at: expect.any(Number),
+    });
     const emb = await azure.embeddings.create({ model: 'embed-small', input: 'vector me' });
     expect(emb.data[0]?.embedding.length).toBeGreaterThan(0);
   });

@@ -12,7 +12,9 @@
  * - auth: the `api-key` header (v1 also takes `Authorization: Bearer <key>`); missing or wrong →
  *   401 with Azure's `{"error":{"code":"401","message":…}}`;
  * - deployments: a deployment name maps to a model; an unknown one → 404 DeploymentNotFound; the
- *   answer's `model` is the deployment's model, as Azure reports it;
+ *   answer's `model` is the deployment's model, as Azure reports it; `GET …/models` lists the
+ *   models the resource can use (Azure's shape: `created_at`, `status`, `capabilities`), not the
+ *   deployments;
  * - content filtering: every answer carries `prompt_filter_results` and per-choice
  *   `content_filter_results` (a stream opens with a choice-less annotation event); a prompt holding
  *   `PROMPT_FILTER_TRIGGER` is refused with 400 `content_filter` and an `innererror` naming
@@ -269,15 +271,27 @@ class Mock {
     if (failure !== undefined) return this.fail(res, failure, apiVersion);
 
     if (req.method === 'GET' && (url.pathname === '/openai/models' || url.pathname === '/openai/v1/models')) {
+      // The models the resource can use (not its deployments), in Azure's Model shape.
       return sendJson(res, 200, {
         object: 'list',
-        data: Object.entries(MOCK_AZURE_DEPLOYMENTS).map(([id, model]) => ({
-          id,
-          object: 'model',
-          created: 1_722_902_400,
-          owned_by: 'system',
-          model,
-        })),
+        data: [...new Set(Object.values(MOCK_AZURE_DEPLOYMENTS))].map((id) => {
+          const embeddings = id.startsWith('text-embedding');
+          return {
+            id,
+            object: 'model',
+            status: 'succeeded',
+            created_at: 1_722_902_400,
+            lifecycle_status: 'generally-available',
+            capabilities: {
+              fine_tune: false,
+              inference: true,
+              completion: false,
+              chat_completion: !embeddings,
+              embeddings,
+            },
+            deprecation: { inference: 1_798_761_600 },
+          };
+        }),
       });
     }
 

@@ -148,8 +148,18 @@ describe('azure adapter (against the mock Azure OpenAI)', () => {
     expect(chunks.map((c) => c.choices[0]?.finish_reason).filter(Boolean)).toEqual(['content_filter']);
   });
 
-  it('lists the resource models', async () => {
-    const models = await adapter().listModels!(ctx());
-    expect(models.map((m) => m.id)).toEqual(expect.arrayContaining(['gpt-4o-prod', 'gpt-4o-mini']));
+  it('lists the resource models in OpenAI shape (created from created_at), both path styles', async () => {
+    for (const api_version of ['2024-10-21', 'v1']) {
+      const models = await adapter({ api_version }).listModels!(ctx());
+      expect(models.map((m) => m.id)).toEqual(
+        expect.arrayContaining(['gpt-4o-2024-08-06', 'gpt-4o-mini-2024-07-18', 'text-embedding-3-small']),
+      );
+      expect(models[0]).toEqual({
+        id: 'gpt-4o-2024-08-06',
+        object: 'model',
+        created: 1_722_902_400,
+        owned_by: 'azure',
+      });
+    }
   });
 });

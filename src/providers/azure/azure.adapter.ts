@@ -5,13 +5,13 @@
  */
 import type { UpstreamError } from '../../common/errors';
 import type { HttpResponse } from '../../common/http';
-import type { ChatCompletionChunk } from '../../common/openai.types';
+import type { ChatCompletionChunk, Model } from '../../common/openai.types';
 import { readUpstreamError } from '../../common/upstream-response';
 import type { AdapterDefinition, CallContext, PassthroughRequest } from '../adapter.interface';
 import { OpenAIAdapter } from '../openai/openai.adapter';
 import { openaiStreamChunks } from '../openai/openai.stream';
 import { azureHeaders, azureUrl, validateAzure } from './azure.request';
-import { isAnnotationOnly, mapAzureError } from './azure.response';
+import { isAnnotationOnly, mapAzureError, toModels } from './azure.response';
 
 export class AzureAdapter extends OpenAIAdapter {
   override readonly type = 'azure';
@@ -34,6 +34,10 @@ export class AzureAdapter extends OpenAIAdapter {
 
   protected override streamChunks(body: HttpResponse['body']): AsyncIterable<ChatCompletionChunk> {
     return openaiStreamChunks(body, (c) => !isAnnotationOnly(c));
+  }
+
+  protected override modelsFrom(data: unknown): Model[] {
+    return toModels(data);
   }
 
   /** Bytes pass through untouched on success; an error reply is mapped here (content filter). */

@@ -7,7 +7,7 @@
  * - an output cut by the filter is already OpenAI's `finish_reason: content_filter`.
  */
 import { toOpenAIErrorBody, typeForStatus } from '../../common/errors';
-import type { ChatCompletionChunk } from '../../common/openai.types';
+import type { ChatCompletionChunk, Model } from '../../common/openai.types';
 import type { MappedUpstreamError } from '../../common/upstream-response';
 
 interface FilterVerdict {
@@ -56,4 +56,27 @@ export function isAnnotationOnly(chunk: ChatCompletionChunk): boolean {
     chunk.id === '' &&
     'prompt_filter_results' in chunk
   );
+}
+
+/** One entry of Azure's model list (`GET /openai/models`): models the resource can use. */
+export interface AzureModel {
+  id?: unknown;
+  created_at?: unknown;
+  created?: unknown;
+  status?: unknown;
+  capabilities?: { inference?: unknown } | null;
+}
+
+/** Azure's model list → OpenAI models: `created_at` becomes `created`; models without inference are left out. */
+export function toModels(list: unknown): Model[] {
+  if (!Array.isArray(list)) return [];
+  const out: Model[] = [];
+  for (const m of list as AzureModel[]) {
+    if (!m || typeof m.id !== 'string') continue;
+    if (m.capabilities && m.capabilities.inference === false) continue;
+    const created =
+      typeof m.created_at === 'number' ? m.created_at : typeof m.created === 'number' ? m.created : 0;
+    out.push({ id: m.id, object: 'model', created, owned_by: 'azure' });
+  }
+  return out;
 }

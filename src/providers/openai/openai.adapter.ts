@@ -123,8 +123,12 @@ export class OpenAIAdapter implements ProviderAdapter {
       signal: ctx.signal,
     });
     if (res.status >= 300) throw await this.upstreamError(res);
-    const body = (await readJson(res)) as { data?: Model[] };
-    return Array.isArray(body.data) ? body.data : [];
+    return this.modelsFrom(((await readJson(res)) as { data?: unknown }).data);
+  }
+
+  /** The `data` of a model list reply as OpenAI models (Azure's differ). */
+  protected modelsFrom(data: unknown): Model[] {
+    return Array.isArray(data) ? (data as Model[]) : [];
   }
 }
 
