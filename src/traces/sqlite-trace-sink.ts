@@ -42,6 +42,7 @@ export class SqliteTraceSink implements TraceSink {
     this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
     this.db.pragma('cache_size = -65536');
     this.db.pragma('temp_store = MEMORY');
+    this.db.pragma('mmap_size = 268435456');
     this.insertTrace = this.db.prepare(
       `INSERT INTO traces (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})
        ON CONFLICT (id) DO NOTHING`,

@@ -31,6 +31,8 @@ interface SentBatch {
 }
 
 const MAX_RESTART_MS = 5000;
+/** Most records in one message: cloning a message is main-thread work, so bursts are spread out. */
+const MAX_POST = 500;
 
 export class TraceWriter implements CallRecorder {
   private pending: QueuedRecord[] = [];
@@ -121,11 +123,17 @@ export class TraceWriter implements CallRecorder {
     link.post({ type: 'batch', batch: wire }, [wire.arena]);
   }
 
-  /** Sends what is pending as one batch. */
-  private send(): void {
+  /** Sends what is pending as one batch (a burst in several, one per turn of the event loop). */
+  private send(all = false): void {
     if (this.pending.length === 0) return;
-    const batch: SentBatch = { seq: ++this.seq, items: this.pending };
-    this.pending = [];
+    const batch: SentBatch = { seq: ++this.seq, items: this.pending.splice(0, all ? this.pending.length : MAX_POST) };
+    if (this.pending.length > 0 && !this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.send();
+      }, 0);
+      this.timer.unref();
+    }
     this.sent.push(batch);
     this.sentCount += batch.items.length;
     try {
@@ -198,7 +206,7 @@ export class TraceWriter implements CallRecorder {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    this.send();
+    this.send(true);
     if (this.sent.length === 0) return;
     this.ensureLink()?.post({ type: 'flush' });
     const deadline = Date.now() + timeoutMs;

@@ -1,0 +1,425 @@
+/**
+ * Traces bench: what recording every call costs the proxy, measured in one run.
+ *
+ * 1. Writer alone: N CallRecords queued at once into a TraceWriter (worker thread, own
+ *    connection); traces/s until all are stored, and the main thread's event-loop delay meanwhile.
+ *    SQLite, and PostgreSQL when a server answers at TEST_PG_URL.
+ * 2. Proxy with traces ON against traces OFF (two gateways from dist/main.js, same config but
+ *    `traces.enabled`), interleaved rounds at concurrency 100, non-stream and stream.
+ * 3. The ON gateway (its database pre-filled with 100k traces) quiet, then with a concurrent
+ *    `q` search and filtered-list load on /api/records, interleaved.
+ *
+ * Processes: bench upstream and this load generator pinned to core 0; each gateway's main thread
+ * pinned to core 1 once it is up (its trace worker thread, started before, is left to the OS).
+ *
+ *   npm run build   (or: npx tsc -p tsconfig.build.json)
+ *   node -r ts-node/register/transpile-only bench/traces.ts
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import type { Database } from 'better-sqlite3';
+import { Client } from 'pg';
+import { Pool } from 'undici';
+import { createDataSource } from '../src/database/data-source';
+import { ENTITIES, MIGRATIONS } from '../src/database/schema';
+import { workerLink } from '../src/traces/trace-worker-link';
+import { TraceWriter } from '../src/traces/trace-writer';
+import { percentile, runLoad, type LoadResult } from './load';
+import { callRecord, fill, MODELS, VOCAB } from './traces-fill';
+
+const ROOT = resolve(__dirname, '..');
+const TS_NODE = ['-r', 'ts-node/register/transpile-only'];
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 100);
+const WRITER_N = Number(process.env.TRACES_WRITER_N ?? 50_000);
+const STORED = Number(process.env.TRACES_STORED ?? 100_000);
+const QUERY_CLIENTS = Number(process.env.TRACES_QUERY_CLIENTS ?? 2);
+const MASTER = 'bench-master-key';
+const PG_URL = process.env.TEST_PG_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
+
+const children: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
+function pin(core: number, pid: number): void {
+  try {
+    execFileSync('taskset', ['-cp', String(core), String(pid)], { stdio: 'ignore' });
+  } catch {
+    // taskset missing: unpinned
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createNetServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => ok(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+async function start(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  port: number,
+): Promise<ChildProcess> {
+  const proc = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.push(proc);
+  const state = { exited: null as number | null };
+  proc.on('exit', (code) => (state.exited = code ?? -1));
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (state.exited !== null) throw new Error(`${name} exited with ${String(state.exited)}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/health`);
+      await res.arrayBuffer();
+      return proc;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`${name} did not start`);
+}
+
+function fmt(n: number | null | undefined, digits = 2): string {
+  return n === null || n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits);
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  const rule = `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+/** Migrated SQLite file in `dir`, optionally pre-filled. */
+async function sqliteDb(dir: string, stored: number): Promise<string> {
+  const url = `sqlite:${join(dir, 'gateway.db')}`;
+  const ds = createDataSource(url, ENTITIES, MIGRATIONS);
+  await ds.initialize();
+  await ds.runMigrations();
+  if (stored > 0) {
+    const db = (ds.driver as unknown as { databaseConnection: Database }).databaseConnection;
+    fill(db, stored);
+    db.pragma('optimize');
+  }
+  await ds.destroy();
+  return url;
+}
+
+/** The writer alone: queue n records at once, time until all are stored. */
+async function writerAlone(url: string, n: number): Promise<string[]> {
+  const writer = new TraceWriter(workerLink({ url }), {
+    enabled: () => true,
+    storeBodies: () => true,
+    jsonl: () => undefined,
+    maxQueue: n + 10,
+    logger: { warn: (o, m) => console.warn(m, o), error: (o, m) => console.error(m, o) },
+  });
+  writer.record(callRecord(0));
+  await writer.flush(60_000);
+  const records = Array.from({ length: n }, (_, i) => callRecord(i + 1));
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  const t = performance.now();
+  for (const r of records) writer.record(r);
+  const recordUs = ((performance.now() - t) * 1000) / n;
+  await writer.flush(300_000);
+  const secs = (performance.now() - t) / 1000;
+  loop.disable();
+  const stored = writer.writtenTotal() - 1;
+  await writer.close();
+  return [
+    url.startsWith('sqlite:') ? 'SQLite (better-sqlite3)' : 'PostgreSQL',
+    n.toLocaleString('en'),
+    stored === n ? 'all' : `${stored} of ${n}`,
+    Math.round(n / secs).toLocaleString('en'),
+    fmt(recordUs, 2),
+    fmt(loop.percentile(99) / 1e6, 1),
+    fmt(loop.max / 1e6, 1),
+  ];
+}
+
+async function tempPostgres(): Promise<{ url: string; drop: () => Promise<void> } | null> {
+  const admin = new Client({ connectionString: PG_URL });
+  try {
+    await admin.connect();
+  } catch {
+    return null;
+  }
+  const name = `gw_bench_${Math.random().toString(36).slice(2, 10)}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(PG_URL);
+  u.pathname = `/${name}`;
+  const ds = createDataSource(u.toString(), ENTITIES, MIGRATIONS);
+  await ds.initialize();
+  await ds.runMigrations();
+  await ds.destroy();
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const c = new Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+interface Gateway {
+  proc: ChildProcess;
+  base: string;
+}
+
+async function gateway(dir: string, upBase: string, traces: boolean, dbUrl: string): Promise<Gateway> {
+  const config = join(dir, `gateway-${traces ? 'on' : 'off'}.yaml`);
+  writeFileSync(
+    config,
+    [
+      `traces: { enabled: ${traces}, retention_days: 0 }`,
+      'providers:',
+      `  up: { type: openai, base_url: "${upBase}/v1", api_key: bench-key }`,
+      'routes:',
+      '  - match: { any: true }',
+      '    targets: [ { provider: up } ]',
+      '',
+    ].join('\n'),
+  );
+  const port = await freePort();
+  const proc = await start(
+    `gateway traces ${traces ? 'on' : 'off'}`,
+    ['dist/main.js'],
+    {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      GATEWAY_CONFIG: config,
+      DATABASE_URL: dbUrl,
+      LOG_LEVEL: 'warn',
+      GATEWAY_MASTER_KEY: MASTER,
+    },
+    port,
+  );
+  const base = `http://127.0.0.1:${port}`;
+  // One call first: with traces on it starts the trace worker, before the main thread is pinned.
+  const res = await fetch(`${base}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: 'warm' }] }),
+  });
+  await res.arrayBuffer();
+  await new Promise((r) => setTimeout(r, 500));
+  pin(1, proc.pid ?? 0);
+  return { proc, base };
+}
+
+/** Back-to-back /api/records queries (`q` search and a filtered list, alternating) until stopped. */
+function queryLoad(
+  base: string,
+  clients: number,
+): { stop: () => Promise<{ count: number; p50: number; p95: number; errors: number }> } {
+  const pool = new Pool(base, { connections: clients });
+  let running = true;
+  const times: number[] = [];
+  let errors = 0;
+  const loops = Array.from({ length: clients }, async (_, c) => {
+    for (let i = c; running; i += clients) {
+      const path =
+        i % 2 === 0
+          ? `/api/records?limit=50&q=${encodeURIComponent(VOCAB[i % 50]!)}`
+          : `/api/records?limit=50&model=${MODELS[i % MODELS.length]!}&status=success`;
+      const t = performance.now();
+      try {
+        const r = await pool.request({ path, method: 'GET', headers: { authorization: `Bearer ${MASTER}` } });
+        await r.body.dump();
+        if (r.statusCode !== 200) errors++;
+      } catch {
+        errors++;
+      }
+      times.push(performance.now() - t);
+    }
+  });
+  return {
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+      await pool.close();
+      const s = Float64Array.from(times).sort();
+      return { count: times.length, p50: percentile(s, 50), p95: percentile(s, 95), errors };
+    },
+  };
+}
+
+const messages = [{ role: 'user', content: 'Say something about foxes and dogs, briefly.' }];
+const BODIES = {
+  'non-stream': JSON.stringify({ model: 'bench-model', messages }),
+  stream: JSON.stringify({ model: 'bench-model', messages, stream: true }),
+};
+
+export async function runTracesBench(): Promise<string> {
+  if (!existsSync(join(ROOT, 'dist/main.js')) || !existsSync(join(ROOT, 'dist/traces/trace-worker.js'))) {
+    throw new Error('dist/ is missing or predates the trace worker: run `npm run build` first');
+  }
+  pin(0, process.pid);
+  const dir = mkdtempSync(join(tmpdir(), 'gw-bench-traces-'));
+  const out: string[] = [];
+  try {
+    // 1. Writer alone.
+    const writerRows = [await writerAlone(await sqliteDb(mkdtempSync(join(dir, 'w-')), 0), WRITER_N)];
+    const pg = await tempPostgres();
+    if (pg) {
+      try {
+        writerRows.push(await writerAlone(pg.url, Math.min(WRITER_N, 20_000)));
+      } finally {
+        await pg.drop();
+      }
+    }
+    out.push(
+      `Trace writer alone: records queued at once, worker thread with its own connection (target ≥ 5,000 traces/s on SQLite)\n`,
+      table(
+        ['database', 'traces', 'stored', 'traces/s', 'record() µs', 'main loop delay p99 ms', 'max ms'],
+        writerRows,
+      ),
+    );
+
+    // 2. ON vs OFF.
+    const upPort = await freePort();
+    const up = await start('upstream', [...TS_NODE, 'bench/upstream.ts', String(upPort)], {}, upPort);
+    pin(0, up.pid ?? 0);
+    const upBase = `http://127.0.0.1:${upPort}`;
+    const onDir = mkdtempSync(join(dir, 'on-'));
+    const onUrl = await sqliteDb(onDir, STORED);
+    const offUrl = await sqliteDb(mkdtempSync(join(dir, 'off-')), 0);
+    const off = await gateway(dir, upBase, false, offUrl);
+    const on = await gateway(dir, upBase, true, onUrl);
+    const url = (g: Gateway): string => `${g.base}/v1/chat/completions`;
+    for (const body of Object.values(BODIES)) {
+      for (const g of [off, on]) await runLoad(url(g), body, 10, 1500);
+    }
+    const rows: string[][] = [];
+    for (const [mode, body] of Object.entries(BODIES)) {
+      const acc: Record<'off' | 'on', LoadResult[]> = { off: [], on: [] };
+      for (let r = 0; r < ROUNDS; r++) {
+        acc.off.push(await runLoad(url(off), body, CONCURRENCY, DURATION_MS));
+        acc.on.push(await runLoad(url(on), body, CONCURRENCY, DURATION_MS));
+      }
+      const m = (k: 'off' | 'on', f: keyof LoadResult): number => avg(acc[k].map((x) => Number(x[f])));
+      rows.push([
+        mode,
+        String(CONCURRENCY),
+        fmt(m('off', 'rps'), 0),
+        fmt(m('on', 'rps'), 0),
+        fmt(m('on', 'rps') / m('off', 'rps'), 3),
+        fmt(m('off', 'p50'), 3),
+        fmt(m('on', 'p50'), 3),
+        fmt(m('off', 'p99'), 3),
+        fmt(m('on', 'p99'), 3),
+        fmt(m('on', 'p99') - m('off', 'p99'), 3),
+        String(acc.off.concat(acc.on).reduce((a, x) => a + x.errors, 0)),
+      ]);
+    }
+    out.push(
+      `\nProxy with traces ON vs OFF (${ROUNDS} interleaved rounds of ${DURATION_MS} ms; targets ON/OFF ≥ 0.9, added p99 ≤ 1 ms; ms)\n`,
+      table(
+        [
+          'mode',
+          'conc',
+          'OFF rps',
+          'ON rps',
+          'ON/OFF',
+          'OFF p50',
+          'ON p50',
+          'OFF p99',
+          'ON p99',
+          'added p99',
+          'errors',
+        ],
+        rows,
+      ),
+    );
+
+    // 3. ON gateway quiet vs under /api/records load.
+    const qrows: string[][] = [];
+    for (const [mode, body] of Object.entries(BODIES)) {
+      const quiet: LoadResult[] = [];
+      const loaded: LoadResult[] = [];
+      const queries: Array<{ count: number; p50: number; p95: number; errors: number }> = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        quiet.push(await runLoad(url(on), body, CONCURRENCY, DURATION_MS));
+        const q = queryLoad(on.base, QUERY_CLIENTS);
+        loaded.push(await runLoad(url(on), body, CONCURRENCY, DURATION_MS));
+        queries.push(await q.stop());
+      }
+      const qp99 = avg(quiet.map((x) => x.p99));
+      const lp99 = avg(loaded.map((x) => x.p99));
+      qrows.push([
+        mode,
+        fmt(avg(quiet.map((x) => x.rps)), 0),
+        fmt(avg(loaded.map((x) => x.rps)), 0),
+        fmt(qp99, 3),
+        fmt(lp99, 3),
+        fmt(lp99 - qp99, 3),
+        fmt(avg(queries.map((q) => q.count)) / (DURATION_MS / 1000), 0),
+        fmt(avg(queries.map((q) => q.p50)), 2),
+        fmt(avg(queries.map((q) => q.p95)), 2),
+        String(
+          queries.reduce((a, q) => a + q.errors, 0) + loaded.concat(quiet).reduce((a, x) => a + x.errors, 0),
+        ),
+      ]);
+    }
+    out.push(
+      `\nTraces ON, ${STORED.toLocaleString('en')} stored: quiet vs ${QUERY_CLIENTS} clients running \`q\` search / filtered list on /api/records (target: p99 within 2 ms; ms)\n`,
+      table(
+        [
+          'mode',
+          'quiet rps',
+          'loaded rps',
+          'quiet p99',
+          'loaded p99',
+          'Δ p99',
+          'queries/s',
+          'query p50',
+          'query p95',
+          'errors',
+        ],
+        qrows,
+      ),
+    );
+    out.push(
+      '\nNumbers from a shared 2-core machine under other load: noisy; compare the ratios within this run.',
+    );
+    for (const p of [up, off.proc, on.proc]) p.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out.join('\n');
+}
+
+if (require.main === module) {
+  runTracesBench()
+    .then((tables) => {
+      console.log(tables);
+      process.exit(0);
+    })
+    .catch((err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    });
+}
