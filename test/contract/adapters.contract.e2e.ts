@@ -327,6 +327,20 @@ describe('adapter contract (every built-in adapter through the gateway, openai S
         expect((srec.usage as Json).total_tokens).toBeGreaterThan(0);
       });
 
+      if (row.usage.estimated === true) {
+        it('is estimated (source: estimated) when the upstream reports none', async () => {
+          expect(up().omitUsageNext).toBeDefined();
+          up().omitUsageNext?.();
+          const raw = await create({
+            messages: [{ role: 'user', content: 'no usage from upstream' }],
+          }).withResponse();
+          expect(raw.data.usage).toBeUndefined();
+          const rec = await record(raw.response.headers.get('x-gateway-trace-id') ?? '');
+          expect(rec.usage).toMatchObject({ source: 'estimated', cached_tokens: 0, reasoning_tokens: 0 });
+          expect((rec.usage as Json).total_tokens).toBeGreaterThan(0);
+        });
+      }
+
       const cached = row.usage.cached;
       if (typeof cached === 'string') {
         it('reports cached prompt tokens on a repeated prompt', async () => {

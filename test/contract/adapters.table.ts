@@ -30,6 +30,8 @@ export interface RunningUpstream {
   requests: RecordedRequest[] | null;
   /** Makes the next upstream call fail with this HTTP status (absent: cannot be injected). */
   failNext?(status: number): void;
+  /** Makes the next upstream answer carry no usage (absent: the platform always reports it). */
+  omitUsageNext?(): void;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,8 @@ export interface ContractRow {
   usage: {
     cached: 'long-prompt' | 'cache-control' | NotApplicable;
     reasoningTokens: true | NotApplicable;
+    /** The row's mock can answer without usage (`omitUsageNext`), as some compatible servers do. */
+    estimated?: true;
   };
   /** Thinking with signatures across a tool round trip. */
   reasoningRoundTrip: true | NotApplicable;
@@ -123,6 +127,7 @@ export const CONTRACT_ROWS: readonly ContractRow[] = [
         provider: `{ type: openai, base_url: "${mock.baseUrl}", api_key: sk-contract }`,
         requests: mock.requests,
         failNext: (status) => mock.enqueue({ status }),
+        omitUsageNext: () => mock.enqueue({ omitUsage: true }),
         close: () => mock.close(),
       };
     },
@@ -133,7 +138,7 @@ export const CONTRACT_ROWS: readonly ContractRow[] = [
     imageHttpUrl: true,
     tools: true,
     errors: { retryable: 503, fatal: 400, fatalStatus: 400 },
-    usage: { cached: 'long-prompt', reasoningTokens: true },
+    usage: { cached: 'long-prompt', reasoningTokens: true, estimated: true },
     reasoningRoundTrip: { notApplicable: 'OpenAI chat completions return no reasoning text' },
   },
   azureRow('azure', '2024-10-21'),

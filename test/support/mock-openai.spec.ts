@@ -496,4 +496,22 @@ describe('mock OpenAI upstream, driven by the official openai SDK', () => {
     });
     expect(plain.usage?.completion_tokens_details?.reasoning_tokens).toBe(0);
   });
+
+  it('reports no usage when told to, stream and not, as some compatible servers do', async () => {
+    mock.enqueue({ omitUsage: true }, { omitUsage: true });
+    const res = await client.chat.completions.create({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'x' }],
+    });
+    expect(res.usage).toBeUndefined();
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o',
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: 'x' }],
+    });
+    let usage: unknown;
+    for await (const c of stream) usage ??= c.usage;
+    expect(usage).toBeUndefined();
+  });
 });

@@ -33,6 +33,8 @@ export interface Behavior {
   resetAfterChunks?: number;
   /** Answer with this content instead of the echo (and no tool call). */
   reply?: string;
+  /** Report no usage at all, as some OpenAI-compatible servers do (stream_options ignored). */
+  omitUsage?: boolean;
 }
 
 export interface MockOpenAIOptions {
@@ -408,14 +410,14 @@ export async function startMockOpenAI(opts: MockOpenAIOptions = {}): Promise<Moc
           created,
           model,
           choices,
-          usage,
+          ...(b.omitUsage ? {} : { usage }),
           service_tier: 'default',
           system_fingerprint: FINGERPRINT,
         },
         b,
       );
     }
-    const includeUsage = body.stream_options?.include_usage === true;
+    const includeUsage = body.stream_options?.include_usage === true && b.omitUsage !== true;
     const obfuscate = body.stream_options?.include_obfuscation !== false;
     const head = {
       id,
