@@ -8,7 +8,7 @@
  * Standalone: `node -r ts-node/register/transpile-only bench/adapters.ts` (no build needed: the
  * gateway runs from src/ under ts-node, pinned to core 1; upstream and load generator on core 0).
  * `runAdaptersBench()` returns the table for bench/run.ts. Knobs: BENCH_DURATION_MS (2000),
- * BENCH_ROUNDS (2), BENCH_WARMUP_MS (3000), BENCH_ADAPTERS_CONCURRENCY (10).
+ * BENCH_ROUNDS (3; the median of the rounds is shown), BENCH_WARMUP_MS (3000), BENCH_ADAPTERS_CONCURRENCY (10).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -92,8 +92,12 @@ function spawnPinned(args: string[], env: NodeJS.ProcessEnv, core: number): Chil
   return proc;
 }
 
-function mean(list: LoadResult[], key: 'p50' | 'p99' | 'rps'): number {
-  return list.reduce((a, r) => a + r[key], 0) / Math.max(1, list.length);
+/** The median over rounds: one round disturbed by the other load on the machine does not move it. */
+function median(list: LoadResult[], key: 'p50' | 'p99' | 'rps'): number {
+  const v = list.map((r) => r[key]).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const mid = v.length >> 1;
+  return v.length % 2 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2;
 }
 
 function fmt(n: number, digits: number): string {
@@ -102,7 +106,7 @@ function fmt(n: number, digits: number): string {
 
 export async function runAdaptersBench(): Promise<string> {
   const duration = Number(process.env.BENCH_DURATION_MS ?? 2000);
-  const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const warmup = Number(process.env.BENCH_WARMUP_MS ?? 3000);
   const concurrency = Number(process.env.BENCH_ADAPTERS_CONCURRENCY ?? 10);
   const children: ChildProcess[] = [];
@@ -182,19 +186,19 @@ export async function runAdaptersBench(): Promise<string> {
     const rows: string[][] = [];
     for (const mode of ['non-stream', 'stream']) {
       const ref = results.get(`openai/${mode}`) ?? [];
-      const refP50 = mean(ref, 'p50');
-      const refRps = mean(ref, 'rps');
+      const refP50 = median(ref, 'p50');
+      const refRps = median(ref, 'rps');
       for (const a of ADAPTERS) {
         const list = results.get(`${a.name}/${mode}`) ?? [];
-        const p50 = mean(list, 'p50');
-        const rps = mean(list, 'rps');
+        const p50 = median(list, 'p50');
+        const rps = median(list, 'rps');
         rows.push([
           a.name,
           mode,
           fmt(p50, 3),
           a.name === 'openai' ? '—' : `${p50 - refP50 >= 0 ? '+' : ''}${fmt(p50 - refP50, 3)}`,
           fmt(p50 / refP50, 2),
-          fmt(mean(list, 'p99'), 3),
+          fmt(median(list, 'p99'), 3),
           fmt(rps, 0),
           fmt(rps / refRps, 2),
           String(list.reduce((n, x) => n + x.errors, 0)),
@@ -204,7 +208,7 @@ export async function runAdaptersBench(): Promise<string> {
     }
     const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
     return [
-      `Adapter conversion cost through the gateway (ms; concurrency ${concurrency}; ${rounds} interleaved rounds of ${duration} ms; traces off; gateway from src/ under ts-node, pinned to one core)`,
+      `Adapter conversion cost through the gateway (ms; concurrency ${concurrency}; median of ${rounds} interleaved rounds of ${duration} ms; traces off; gateway from src/ under ts-node, pinned to one core)`,
       '',
       line(header),
       line(header.map(() => '---')),
