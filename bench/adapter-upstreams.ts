@@ -5,11 +5,11 @@
  * Paths: OpenAI `/v1/chat/completions`; Azure `/openai/deployments/{d}/chat/completions`;
  * Anthropic `/v1/messages`; Gemini `/v1beta/models/{m}:generateContent` and
  * `:streamGenerateContent`; Coze `/v3/chat` (a chat created already completed, as a fast bot
- * would) and `/v3/chat/message/list`. Usage: adapter-upstreams.ts <port>
+ * would) and `/v3/chat/message/list`. Usage: adapter-upstreams.ts <port>; `STREAM_BODIES` are the
+ * stream answers, for measuring the stream conversion in-process.
  */
 import { createServer, type ServerResponse } from 'node:http';
 
-const port = Number(process.argv[2] ?? 0);
 const PIECE = 'The quick brown fox jumps. ';
 const PIECES = 8;
 const TEXT = PIECE.repeat(PIECES);
@@ -185,30 +185,43 @@ function stream(res: ServerResponse, body: string): void {
   res.end(body.slice(cut));
 }
 
-const server = createServer((req, res) => {
-  const parts: Buffer[] = [];
-  req.on('data', (c: Buffer) => parts.push(c));
-  req.on('end', () => {
-    const url = req.url ?? '/';
-    const streaming = Buffer.concat(parts).includes('"stream":true');
-    if (url.startsWith('/v1/chat/completions') || url.startsWith('/openai/')) {
-      return streaming ? stream(res, openaiStream) : send(res, 'application/json', openaiJson);
-    }
-    if (url.startsWith('/v1/messages')) {
-      return streaming ? stream(res, anthropicStream) : send(res, 'application/json', anthropicJson);
-    }
-    if (url.includes(':streamGenerateContent')) return stream(res, geminiStream);
-    if (url.includes(':generateContent')) return send(res, 'application/json', geminiJson);
-    if (url.startsWith('/v3/chat/message/list')) return send(res, 'application/json', cozeList);
-    if (url.startsWith('/v3/chat')) {
-      return streaming ? stream(res, cozeStream) : send(res, 'application/json', cozeCreated);
-    }
-    if (url === '/health') return send(res, 'application/json', '{}');
-    res.writeHead(404).end();
+/** The stream bodies, for the in-process parse measurement of bench/adapters.ts. */
+export const STREAM_BODIES = {
+  openai: openaiStream,
+  anthropic: anthropicStream,
+  gemini: geminiStream,
+  coze: cozeStream,
+} as const;
+
+function serve(): void {
+  const port = Number(process.argv[2] ?? 0);
+  const server = createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => {
+      const url = req.url ?? '/';
+      const streaming = Buffer.concat(parts).includes('"stream":true');
+      if (url.startsWith('/v1/chat/completions') || url.startsWith('/openai/')) {
+        return streaming ? stream(res, openaiStream) : send(res, 'application/json', openaiJson);
+      }
+      if (url.startsWith('/v1/messages')) {
+        return streaming ? stream(res, anthropicStream) : send(res, 'application/json', anthropicJson);
+      }
+      if (url.includes(':streamGenerateContent')) return stream(res, geminiStream);
+      if (url.includes(':generateContent')) return send(res, 'application/json', geminiJson);
+      if (url.startsWith('/v3/chat/message/list')) return send(res, 'application/json', cozeList);
+      if (url.startsWith('/v3/chat')) {
+        return streaming ? stream(res, cozeStream) : send(res, 'application/json', cozeCreated);
+      }
+      if (url === '/health') return send(res, 'application/json', '{}');
+      res.writeHead(404).end();
+    });
   });
-});
-server.keepAliveTimeout = 60_000;
-server.listen(port, '127.0.0.1', () => {
-  const a = server.address();
-  process.stdout.write(`READY ${typeof a === 'object' && a ? a.port : port}\n`);
-});
+  server.keepAliveTimeout = 60_000;
+  server.listen(port, '127.0.0.1', () => {
+    const a = server.address();
+    process.stdout.write(`READY ${typeof a === 'object' && a ? a.port : port}\n`);
+  });
+}
+
+if (require.main === module) serve();

@@ -15,6 +15,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { anthropicStreamChunks } from '../src/providers/anthropic/anthropic.stream';
+import { cozeStreamChunks } from '../src/providers/coze/coze.stream';
+import { randomIds } from '../src/providers/gemini/gemini.response';
+import { geminiStreamChunks } from '../src/providers/gemini/gemini.stream';
+import { openaiStreamChunks } from '../src/providers/openai/openai.stream';
+import { STREAM_BODIES } from './adapter-upstreams';
 import { runLoad, type LoadResult } from './load';
 
 const ROOT = resolve(__dirname, '..');
@@ -102,6 +109,41 @@ function median(list: LoadResult[], key: 'p50' | 'p99' | 'rps'): number {
 
 function fmt(n: number, digits: number): string {
   return Number.isFinite(n) ? n.toFixed(digits) : '-';
+}
+
+type Body = AsyncIterable<Buffer>;
+
+/**
+ * In-process: µs to read and convert one bench stream answer (bytes in two reads → OpenAI chunks),
+ * the adapter's own share of a stream's cost, without HTTP or delivery to the client.
+ */
+async function streamParseCost(): Promise<Array<[string, number]>> {
+  const readers: Array<[string, (body: Body) => AsyncIterable<unknown>]> = [
+    ['openai', (b) => openaiStreamChunks(b)],
+    ['anthropic', (b) => anthropicStreamChunks(b as never, { model: 'm', created: 1 })],
+    ['gemini', (b) => geminiStreamChunks(b as never, { model: 'm', created: 1, ids: randomIds })],
+    ['coze', (b) => cozeStreamChunks(b as never, { model: 'm', created: 1 })],
+  ];
+  const out: Array<[string, number]> = [];
+  for (const [name, read] of readers) {
+    const bytes = Buffer.from(STREAM_BODIES[name as keyof typeof STREAM_BODIES]);
+    const cut = bytes.indexOf('\n\n') + 2;
+    const body = async function* (): Body {
+      yield bytes.subarray(0, cut);
+      yield bytes.subarray(cut);
+    };
+    const once = async (): Promise<void> => {
+      for await (const _ of read(body())) {
+        // drain
+      }
+    };
+    for (let i = 0; i < 2000; i++) await once();
+    const n = 10_000;
+    const t = performance.now();
+    for (let i = 0; i < n; i++) await once();
+    out.push([name, ((performance.now() - t) / n) * 1000]);
+  }
+  return out;
 }
 
 export async function runAdaptersBench(): Promise<string> {
@@ -207,12 +249,20 @@ export async function runAdaptersBench(): Promise<string> {
       }
     }
     const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+    const parse = await streamParseCost();
+    const ref = parse[0]?.[1] ?? NaN;
     return [
       `Adapter conversion cost through the gateway (ms; concurrency ${concurrency}; median of ${rounds} interleaved rounds of ${duration} ms; traces off; gateway from src/ under ts-node, pinned to one core)`,
       '',
       line(header),
       line(header.map(() => '---')),
       ...rows.map(line),
+      '',
+      'Reading and converting one bench stream answer in-process (µs per stream; no HTTP, no delivery):',
+      '',
+      line(['adapter', 'µs per stream', 'ratio vs openai']),
+      line(['---', '---', '---']),
+      ...parse.map(([name, us]) => line([name, fmt(us, 1), fmt(us / ref, 2)])),
     ].join('\n');
   } finally {
     for (const c of children) c.kill('SIGTERM');
