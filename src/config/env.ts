@@ -24,6 +24,10 @@ export interface Env {
   /** `k1=v1,k2=v2` sent with every export. */
   OTEL_EXPORTER_OTLP_HEADERS: string | undefined;
   OTEL_SERVICE_NAME: string | undefined;
+  /** always_on (default), always_off, traceidratio or parentbased_traceidratio (same here: no parent). */
+  OTEL_TRACES_SAMPLER: string | undefined;
+  /** The ratio for the ratio samplers, 0..1. */
+  OTEL_TRACES_SAMPLER_ARG: string | undefined;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -76,5 +80,7 @@ export function loadEnv(target: NodeJS.ProcessEnv = process.env, dotenvPath = re
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: nonEmpty(target.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT),
     OTEL_EXPORTER_OTLP_HEADERS: nonEmpty(target.OTEL_EXPORTER_OTLP_HEADERS),
     OTEL_SERVICE_NAME: nonEmpty(target.OTEL_SERVICE_NAME),
+    OTEL_TRACES_SAMPLER: nonEmpty(target.OTEL_TRACES_SAMPLER),
+    OTEL_TRACES_SAMPLER_ARG: nonEmpty(target.OTEL_TRACES_SAMPLER_ARG),
   };
 }

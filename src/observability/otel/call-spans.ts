@@ -15,14 +15,13 @@ import {
   type Attributes,
   type Tracer,
 } from '@opentelemetry/api';
-import type { IdGenerator } from '@opentelemetry/sdk-trace-base';
+import { RandomIdGenerator, type IdGenerator } from '@opentelemetry/sdk-trace-base';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
 } from '@opentelemetry/semantic-conventions';
-import { randomBytes } from 'node:crypto';
 import type { AttemptRecord, CallRecord } from '../../gateway/call-record';
 import type { SecretScrubber } from '../secrets';
 import { DEFAULT_HOSTS, GATEWAY, GEN_AI, operationOf, providerNames } from './gen-ai';
@@ -33,33 +32,46 @@ export interface ProviderInfo {
   baseUrl?: string | undefined;
 }
 
-/** Random ids, except that the next trace id can be chosen (set just before a root span starts). */
+/**
+ * The SDK's random ids (not cryptographic: ids, not secrets), except that the next trace id can be
+ * chosen (set just before a root span starts).
+ */
 export class ChosenTraceIds implements IdGenerator {
   next: string | null = null;
+  private readonly random = new RandomIdGenerator();
 
   generateTraceId(): string {
     const chosen = this.next;
     this.next = null;
-    return chosen ?? randomBytes(16).toString('hex');
+    return chosen ?? this.random.generateTraceId();
   }
 
   generateSpanId(): string {
-    return randomBytes(8).toString('hex');
+    return this.random.generateSpanId();
   }
 }
 
 const MAX_MESSAGE = 500;
 
+const servers = new Map<string, Attributes>();
+
+/** server.address / server.port of a provider (parsed once per base URL). */
 function server(info: ProviderInfo | undefined): Attributes {
   const base = info?.baseUrl ?? (info ? DEFAULT_HOSTS[info.type] : undefined);
   if (!base) return {};
-  try {
-    const u = new URL(base);
-    const port = u.port !== '' ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
-    return { [ATTR_SERVER_ADDRESS]: u.hostname, [ATTR_SERVER_PORT]: port };
-  } catch {
-    return {};
+  let attrs = servers.get(base);
+  if (!attrs) {
+    try {
+      const u = new URL(base);
+      const port = u.port !== '' ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
+      attrs = { [ATTR_SERVER_ADDRESS]: u.hostname, [ATTR_SERVER_PORT]: port };
+    } catch {
+      attrs = {};
+    }
+    if (servers.size > 1000) servers.clear();
+    servers.set(base, attrs);
   }
+  return attrs;
 }
 
 function set(

@@ -49,6 +49,14 @@ function packageVersion(): string | undefined {
   }
 }
 
+/** Trace-id ratio sampling: the first 8 hex digits of the id (a random UUID) against the ratio. */
+export function sampled(id: string, ratio: number): boolean {
+  if (ratio >= 1) return true;
+  if (ratio <= 0) return false;
+  const n = Number.parseInt(id.slice(0, 8), 16);
+  return Number.isFinite(n) && n / 0x1_0000_0000 < ratio;
+}
+
 /** Says when exports fail (once per failing streak), never with the endpoint's headers. */
 class ReportingExporter implements SpanExporter {
   private failing = false;
@@ -117,7 +125,7 @@ export class OtelCalls implements CallObserver {
   }
 
   observe(rec: CallRecord): void {
-    if (this.closed) return;
+    if (this.closed || !sampled(rec.id, this.opts.settings.ratio)) return;
     if (this.queue.length >= this.maxQueue) {
       this.dropped++;
       return;
