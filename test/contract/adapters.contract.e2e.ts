@@ -63,7 +63,9 @@ describe('adapter contract (every built-in adapter through the gateway, openai S
       const up = await row.start();
       upstreams.set(row.name, up);
       providers.push(`  ${row.name}-a: ${up.provider}`, `  ${row.name}-b: ${up.provider}`);
-      const models = new Set([row.models.chat, row.models.reasoning].filter((m): m is string => !!m));
+      const models = new Set(
+        [row.models.chat, row.models.reasoning, row.models.embedding].filter((m): m is string => !!m),
+      );
       for (const m of models) {
         routes.push(
           `  - match: { exact: "${row.name}/${m}" }`,
@@ -251,6 +253,34 @@ describe('adapter contract (every built-in adapter through the gateway, openai S
         const done = reassembleChatStream(chunks) as unknown as OpenAI.Chat.ChatCompletion;
         await roundTrip(done);
       });
+    });
+
+    it('embeddings: vectors of the asked input count (or a clear 400)', async () => {
+      const params = {
+        model: `${row.name}/${row.models.embedding ?? row.models.chat}`,
+        input: ['one text', 'two texts'],
+      };
+      if (!isSupported(row.embeddings)) {
+        await expectRefused(client.embeddings.create(params), reason(row.embeddings));
+        return;
+      }
+      const res = await client.embeddings.create(params);
+      expect(res.object).toBe('list');
+      expect(res.data.map((d) => d.index)).toEqual([0, 1]);
+      expect(res.data[0]?.embedding.length).toBeGreaterThan(0);
+      expect(res.data[0]?.embedding.length).toBe(res.data[1]?.embedding.length);
+      expect(res.data[0]?.embedding).not.toEqual(res.data[1]?.embedding);
+    });
+
+    it('legacy completions: a text completion (or a clear 400)', async () => {
+      const params = { model, prompt: 'once upon a time' };
+      if (!isSupported(row.completions)) {
+        await expectRefused(client.completions.create(params), reason(row.completions));
+        return;
+      }
+      const res = await client.completions.create(params);
+      expect(res.object).toBe('text_completion');
+      expect(res.choices[0]?.text).toContain('once upon a time');
     });
 
     describe('upstream errors', () => {

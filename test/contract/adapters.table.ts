@@ -42,7 +42,10 @@ export interface ContractRow {
   type: string;
   start(): Promise<RunningUpstream>;
   /** Upstream model names the scenarios ask for. */
-  models: { chat: string; reasoning?: string };
+  models: { chat: string; reasoning?: string; embedding?: string };
+  /** `/v1/embeddings` and legacy `/v1/completions`. */
+  embeddings: true | Unsupported;
+  completions: true | Unsupported;
   /** The text the platform request carries as system prompt; null when it carries none. */
   systemOf(body: Json): string | null;
   /** Conversation turns in the platform request (system prompt not counted). */
@@ -104,7 +107,9 @@ const azureRow = (name: string, apiVersion: string): ContractRow => ({
       close: () => mock.close(),
     };
   },
-  models: { chat: 'gpt-4o-prod', reasoning: 'o4-mini' },
+  models: { chat: 'gpt-4o-prod', reasoning: 'o4-mini', embedding: 'embed-small' },
+  embeddings: true,
+  completions: true,
   ...openaiShape,
   system: true,
   imageDataUrl: true,
@@ -131,7 +136,9 @@ export const CONTRACT_ROWS: readonly ContractRow[] = [
         close: () => mock.close(),
       };
     },
-    models: { chat: 'gpt-4o', reasoning: 'o4-mini' },
+    models: { chat: 'gpt-4o', reasoning: 'o4-mini', embedding: 'text-embedding-3-small' },
+    embeddings: true,
+    completions: true,
     ...openaiShape,
     system: true,
     imageDataUrl: true,
@@ -156,6 +163,8 @@ export const CONTRACT_ROWS: readonly ContractRow[] = [
       };
     },
     models: { chat: 'claude-sonnet-4-5', reasoning: 'claude-sonnet-4-5' },
+    embeddings: { unsupported: 'Anthropic offers no embeddings API' },
+    completions: { unsupported: 'Anthropic has only the Messages API' },
     systemOf(body) {
       if (typeof body.system === 'string') return body.system;
       if (Array.isArray(body.system)) return (body.system as Json[]).map((b) => String(b.text)).join('\n');
@@ -196,7 +205,9 @@ export const CONTRACT_ROWS: readonly ContractRow[] = [
         close: () => mock.close(),
       };
     },
-    models: { chat: 'gemini-2.5-flash', reasoning: 'gemini-2.5-flash' },
+    models: { chat: 'gemini-2.5-flash', reasoning: 'gemini-2.5-flash', embedding: 'gemini-embedding-001' },
+    embeddings: true,
+    completions: { unsupported: 'Gemini has no legacy completions endpoint' },
     systemOf(body) {
       const sys = body.systemInstruction as { parts?: Json[] } | undefined;
       return sys?.parts ? sys.parts.map((p) => String(p.text)).join('\n') : null;
@@ -233,6 +244,8 @@ export const CONTRACT_ROWS: readonly ContractRow[] = [
       };
     },
     models: { chat: 'bot-contract' },
+    embeddings: { unsupported: 'Coze bots offer no embeddings' },
+    completions: { unsupported: 'Coze bots only chat' },
     systemOf: () => null,
     turnsOf: (body) => (Array.isArray(body.additional_messages) ? body.additional_messages.length : 0),
     imagesOf(body) {
@@ -262,7 +275,9 @@ export const CONTRACT_ROWS: readonly ContractRow[] = [
     async start() {
       return { provider: '{ type: mock }', requests: null, close: async () => undefined };
     },
-    models: { chat: 'mock-model' },
+    models: { chat: 'mock-model', embedding: 'mock-embed' },
+    embeddings: true,
+    completions: true,
     systemOf: () => null,
     turnsOf: () => 0,
     imagesOf: () => [],
