@@ -2,7 +2,8 @@
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/src', '<rootDir>/test'],
-  testMatch: ['**/*.spec.ts', '**/*.e2e.ts'],
+  // *.reliability.ts run short under `npm test`, full under `npm run test:reliability` (RELIABILITY_SCALE=full).
+  testMatch: ['**/*.spec.ts', '**/*.e2e.ts', '**/*.reliability.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] },
   moduleFileExtensions: ['ts', 'js', 'json'],
   testTimeout: 30000,

@@ -12,6 +12,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyInstance } from 'fastify';
 import { AppModule } from './app.module';
 import { GatewayError } from './common/errors';
+import { openAIClientErrorHandler } from './common/client-error';
 import { OpenAIExceptionFilter } from './common/openai-exception.filter';
 import { loadConfig } from './config/config.loader';
 import { ConfigService } from './config/config.service';
@@ -80,6 +81,8 @@ export async function createApp(
     logger: false,
     trustProxy: false,
     routerOptions: { maxParamLength: 500 },
+    // Malformed HTTP and oversized headers get an OpenAI-shaped error too.
+    clientErrorHandler: openAIClientErrorHandler,
     // /v1 call routes are taken on raw node:http before Fastify sees them (gateway/fast-path.ts).
     serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
       createServer((req, res) => {

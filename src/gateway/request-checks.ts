@@ -38,7 +38,9 @@ export function checkEndpointBody(endpoint: Endpoint, body: Record<string, unkno
             'invalid_type',
           );
         }
+        checkContent((m as { content?: unknown }).content, i);
       }
+      checkParams(body);
       const opts = body.stream_options;
       if (opts !== undefined && opts !== null && (typeof opts !== 'object' || Array.isArray(opts))) {
         throw GatewayError.badRequest(
@@ -59,6 +61,45 @@ export function checkEndpointBody(endpoint: Endpoint, body: Record<string, unkno
         throw GatewayError.badRequest('You must provide an input parameter.', 'input', 'missing_input');
       }
       break;
+  }
+}
+
+/** `content`: a string, null/absent, or an array of part objects (OpenAI's message schema). */
+function checkContent(content: unknown, i: number): void {
+  if (content === undefined || content === null || typeof content === 'string') return;
+  if (
+    Array.isArray(content) &&
+    content.every((p) => p !== null && typeof p === 'object' && !Array.isArray(p))
+  ) {
+    return;
+  }
+  throw GatewayError.badRequest(
+    `messages[${i}].content must be a string or an array of content parts.`,
+    `messages[${i}].content`,
+    'invalid_type',
+  );
+}
+
+const INTEGER_PARAMS = ['max_tokens', 'max_completion_tokens', 'n', 'seed', 'top_logprobs'] as const;
+const NUMBER_PARAMS = ['temperature', 'top_p', 'presence_penalty', 'frequency_penalty'] as const;
+
+/** Type checks of the well-known scalar parameters (null counts as absent); ranges are the provider's. */
+function checkParams(body: Record<string, unknown>): void {
+  for (const name of INTEGER_PARAMS) {
+    const v = body[name];
+    if (v !== undefined && v !== null && !Number.isInteger(v)) {
+      throw GatewayError.badRequest(`\`${name}\` must be an integer.`, name, 'invalid_type');
+    }
+  }
+  for (const name of NUMBER_PARAMS) {
+    const v = body[name];
+    if (v !== undefined && v !== null && (typeof v !== 'number' || !Number.isFinite(v))) {
+      throw GatewayError.badRequest(`\`${name}\` must be a number.`, name, 'invalid_type');
+    }
+  }
+  const tools = body.tools;
+  if (tools !== undefined && tools !== null && !Array.isArray(tools)) {
+    throw GatewayError.badRequest('`tools` must be an array.', 'tools', 'invalid_type');
   }
 }
 

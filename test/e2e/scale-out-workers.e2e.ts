@@ -24,6 +24,8 @@ import {
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const WORKERS = 2;
+/** The primary's line once every worker serves. */
+const ALL_WORKERS = new RegExp(`listening on http://\\S+ \\(${WORKERS} workers\\)`);
 
 const CONFIG = `
 auth:
@@ -204,6 +206,7 @@ workerCases(
     const spawned = await spawnGateway({
       config: CONFIG,
       env: { WORKERS: String(WORKERS), GATEWAY_MASTER_KEY: undefined },
+      ready: ALL_WORKERS,
     });
     const gw = { ...spawned, masterKey: readFileSync(join(spawned.dir, 'master.key'), 'utf8').trim() };
     const countTraces = async (model: string): Promise<number> => {
@@ -235,6 +238,7 @@ workerCases(
     const gw = await spawnGateway({
       config: CONFIG,
       env: { WORKERS: String(WORKERS), DATABASE_URL: url, REDIS_URL, REDIS_PREFIX: prefix },
+      ready: ALL_WORKERS,
     });
     const countTraces = async (model: string): Promise<number> => {
       const c = new Client({ connectionString: url });

@@ -6,6 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -28,7 +29,7 @@ export interface GatewayProcessOptions {
   nodeArgs?: string[];
   /** How long to wait for the listening line and /health (default 90 s: ts-node on a loaded box). */
   startTimeoutMs?: number;
-  /** A stdout pattern whose group 1 is the base URL (default: the "listening on <url>" line). */
+  /** Also wait until stdout matches this (e.g. the cluster primary's "listening on … (N workers)"). */
   ready?: RegExp;
 }
 
@@ -56,7 +57,7 @@ export interface GatewayProcess {
   cleanup(): void;
 }
 
-/** Defaults: sqlite in the folder, a fixed master key, PORT 0, HOST loopback, info logs. */
+/** Defaults: sqlite in the folder, a fixed master key, a free port, HOST loopback, info logs. */
 function baseEnv(dir: string, options: GatewayProcessOptions): Record<string, string> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
@@ -77,6 +78,19 @@ function baseEnv(dir: string, options: GatewayProcessOptions): Record<string, st
     else env[k] = v;
   }
   return env;
+}
+
+/** A port the OS says is free right now. */
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const probe = createServer();
+    probe.once('error', fail);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => done(port));
+    });
+  });
 }
 
 /** GET `url`; resolves with the status, or 0 when nothing answers. */
@@ -105,6 +119,8 @@ export async function spawnGateway(options: GatewayProcessOptions = {}): Promise
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'gw-proc-'));
   const env = baseEnv(dir, options);
+  // A port chosen here (the OS's pick, released at once), so readiness does not depend on logs.
+  if (env.PORT === '0') env.PORT = String(await freePort());
   const child = spawn(process.execPath, gatewayArgs(options.nodeArgs), {
     cwd: dir,
     env,
@@ -130,30 +146,32 @@ export async function spawnGateway(options: GatewayProcessOptions = {}): Promise
   const cleanup = (): void => {
     if (ownDir) rmSync(dir, { recursive: true, force: true });
   };
-  const ready = options.ready ?? /listening on (http:\/\/[\d.:[\]a-z]+)/;
   const timeoutMs = options.startTimeoutMs ?? 90_000;
   const deadline = Date.now() + timeoutMs;
-  let url: string;
+  const url = `http://127.0.0.1:${env.PORT}`;
   try {
-    url = await new Promise<string>((resolveUrl, reject) => {
-      const check = (): void => {
-        const m = ready.exec(out);
-        if (m?.[1]) {
-          clearInterval(poll);
-          resolveUrl(m[1]);
-        } else if (hasExited || Date.now() > deadline) {
-          clearInterval(poll);
-          reject(new Error(`gateway did not start.\nstdout:\n${out}\nstderr:\n${err}`));
-        }
-      };
-      const poll = setInterval(check, 50);
-    });
+    if (options.ready) {
+      const ready = options.ready;
+      await new Promise<void>((resolveReady, reject) => {
+        const poll = setInterval(() => {
+          if (ready.test(out)) {
+            clearInterval(poll);
+            resolveReady();
+          } else if (hasExited || Date.now() > deadline) {
+            clearInterval(poll);
+            reject(new Error(`gateway did not start.\nstdout:\n${out}\nstderr:\n${err}`));
+          }
+        }, 50);
+      });
+    }
     await waitForHealth(url, deadline, () => hasExited);
   } catch (e) {
     if (!hasExited) child.kill('SIGKILL');
     await exited;
     cleanup();
-    throw e;
+    throw new Error(
+      `gateway did not start: ${e instanceof Error ? e.message : String(e)}\nstdout:\n${out}\nstderr:\n${err}`,
+    );
   }
   const stop = async (signal: NodeJS.Signals = 'SIGTERM', stopTimeoutMs = 60_000): Promise<number | null> => {
     if (!hasExited) child.kill(signal);
