@@ -105,19 +105,7 @@ export class AttemptLoop {
       timedOut = true;
       controller.abort(new UpstreamError(null, `upstream timed out after ${timeoutMs} ms`, null, 'timeout'));
     }, timeoutMs);
-    const apiKey = target.provider.api_key || forwardToken || undefined;
-    const ctx: CallContext = {
-      get signal() {
-        return controller.signal;
-      },
-      abort: controller,
-      requestId: state.id,
-      ...(apiKey ? { apiKey } : {}),
-      ...(state.keyId ? { keyId: state.keyId } : {}),
-      onUpstreamRequest: (body) => {
-        state.upstreamRequest = body;
-      },
-    };
+    const ctx = new AttemptContext(controller, state, target.provider.api_key || forwardToken || undefined);
     const t1 = performance.now();
     try {
       const value = await send(ctx);
@@ -152,6 +140,31 @@ export class AttemptLoop {
     } finally {
       clearTimeout(timer);
     }
+  }
+}
+
+/** The CallContext of one attempt (a class: one allocation, no per-call closures or spreads). */
+class AttemptContext implements CallContext {
+  readonly requestId: string;
+  readonly apiKey?: string;
+  readonly keyId?: string;
+
+  constructor(
+    readonly abort: UpstreamAbort,
+    private readonly state: CallState,
+    apiKey: string | undefined,
+  ) {
+    this.requestId = state.id;
+    if (apiKey) this.apiKey = apiKey;
+    if (state.keyId) this.keyId = state.keyId;
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  onUpstreamRequest(body: unknown): void {
+    this.state.upstreamRequest = body;
   }
 }
 

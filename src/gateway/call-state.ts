@@ -32,6 +32,8 @@ export class CallState {
   ttftMs: number | null = null;
   overheadMs = 0;
   usage: TraceUsage | null = null;
+  /** The usage-only SSE event held back from a client that did not ask for it (its usage is read from it). */
+  usageEvent: Buffer | null = null;
   cancelled = false;
   /** The running attempt's controller: aborted on timeout or client disconnect. */
   controller: UpstreamAbort | null = null;

@@ -57,10 +57,53 @@ export function jsonDelivery(state: CallState, body: unknown): Delivery {
 
 type Step<T> = IteratorResult<T, unknown>;
 
+/** Bytes found in every usage object's token counts (`"prompt_tokens"`, `"total_tokens"`…). */
+const TOKENS_NEEDLE = Buffer.from('_tokens"');
+const LFLF = Buffer.from('\n\n');
+
+/** The read ends with a whole event (a blank line, LF or CRLF). */
+function endsWithEvent(buf: Buffer): boolean {
+  const n = buf.length;
+  if (n < 2 || buf[n - 1] !== 0x0a) return false;
+  return buf[n - 2] === 0x0a || (n >= 4 && buf[n - 2] === 0x0d && buf[n - 3] === 0x0a && buf[n - 4] === 0x0d);
+}
+
+/**
+ * A read that starts and ends on event boundaries, as the client should get it: the whole read
+ * when no event in it can carry a usage object; else the read without its usage-only events, as
+ * slices of it. Only the events around a usage object are looked at. Null when an event that
+ * must be looked at uses CR line ends: the caller then cuts the read into events.
+ */
+function withoutUsageEvents(buf: Buffer, found: { event: Buffer | null }): Buffer[] | null {
+  let pos = buf.indexOf(TOKENS_NEEDLE);
+  if (pos < 0) return [buf];
+  const kept: Buffer[] = [];
+  let from = 0;
+  while (pos >= 0) {
+    const before = buf.lastIndexOf(LFLF, pos);
+    const start = before < from ? from : before + 2;
+    const after = buf.indexOf(LFLF, pos);
+    if (after < 0) return null;
+    const end = after + 2;
+    const event = buf.subarray(start, end);
+    if (event.includes(0x0d)) return null;
+    if (isUsageOnlyEvent(event)) {
+      if (start > from) kept.push(buf.subarray(from, start));
+      from = end;
+      found.event = event;
+    }
+    pos = buf.indexOf(TOKENS_NEEDLE, end);
+  }
+  if (from < buf.length) kept.push(from === 0 ? buf : buf.subarray(from));
+  return kept;
+}
+
 /**
  * Forwards an OpenAI SSE body untouched; `first` is the chunk that ended the timeout. When the
- * gateway asked for usage on the client's behalf, complete events are cut out of the bytes and
- * only the usage-only event is held back; the events of one upstream read go out in one write.
+ * gateway asked for usage on the client's behalf, only the usage-only event is held back: reads
+ * that begin and end on event boundaries are edited in place (most reads go out whole), others
+ * are cut into events by the splitter; one write per read. The held-back event is kept on the
+ * call for its usage.
  */
 export function rawSseDelivery(state: CallState, first: Step<Buffer>, rest: AsyncIterator<Buffer>): Delivery {
   return async (sink) => {
@@ -69,20 +112,36 @@ export function rawSseDelivery(state: CallState, first: Step<Buffer>, rest: Asyn
     const chunks: Buffer[] = [];
     state.response = { kind: 'sse', chunks };
     const splitter = state.wantUsage ? null : new SseEventSplitter();
+    const found = { event: null as Buffer | null };
     for (let step = first; step.done !== true; step = await rest.next()) {
       const buf = step.value;
       chunks.push(buf);
-      if (!splitter) await sink.write(buf);
-      else await writeEvents(sink, splitter.push(buf));
+      if (!splitter) {
+        await sink.write(buf);
+        continue;
+      }
+      const kept = splitter.idle && endsWithEvent(buf) ? withoutUsageEvents(buf, found) : null;
+      if (kept) await writeAll(sink, kept);
+      else await writeEvents(sink, splitter.push(buf), found);
     }
     const tail = splitter?.flush();
-    if (tail) await writeEvents(sink, [tail]);
+    if (tail) await writeEvents(sink, [tail], found);
+    if (found.event) state.usageEvent = found.event;
     sink.end();
   };
 }
 
+function writeAll(sink: ClientSink, parts: Buffer[]): Promise<void> | void {
+  if (parts.length === 1) return sink.write(parts[0] as Buffer);
+  if (parts.length > 1) return sink.write(Buffer.concat(parts));
+}
+
 /** Writes consecutive events (views of one buffer) as one slice unless one must be dropped. */
-function writeEvents(sink: ClientSink, events: Buffer[]): Promise<void> | void {
+function writeEvents(
+  sink: ClientSink,
+  events: Buffer[],
+  found: { event: Buffer | null },
+): Promise<void> | void {
   if (events.length === 0) return;
   if (!events.some(isUsageOnlyEvent)) {
     const a = events[0] as Buffer;
@@ -94,7 +153,11 @@ function writeEvents(sink: ClientSink, events: Buffer[]): Promise<void> | void {
         : Buffer.concat(events),
     );
   }
-  const kept = events.filter((e) => !isUsageOnlyEvent(e));
+  const kept: Buffer[] = [];
+  for (const e of events) {
+    if (isUsageOnlyEvent(e)) found.event = e;
+    else kept.push(e);
+  }
   if (kept.length > 0) return sink.write(Buffer.concat(kept));
 }
 

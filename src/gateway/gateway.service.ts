@@ -44,6 +44,7 @@ import {
   sessionIdFrom,
   type Endpoint,
 } from './request-checks';
+import { withIncludeUsage } from './raw-body';
 import { usageOfCall } from './usage';
 
 export interface IncomingCall {
@@ -160,15 +161,19 @@ export class GatewayService {
     }
   }
 
-  private async prepareChat(
+  /** Synchronous unless images must be described first (no promise for the common call). */
+  private prepareChat(
     state: CallState,
     body: ChatCompletionRequest,
     target: PlannedTarget,
     adapter: ProviderAdapter,
-  ): Promise<PreparedChat> {
+  ): PreparedChat | Promise<PreparedChat> {
     const t = target.transforms;
     let req: ChatCompletionRequest =
       body.model === target.upstreamModel ? body : { ...body, model: target.upstreamModel };
+    const prefix = t?.response_prefix;
+    const passthrough =
+      adapter.capabilities.passthrough && typeof adapter.passthrough === 'function' && !prefix;
     if (t) {
       req = applyRequestTransforms(
         req,
@@ -178,14 +183,11 @@ export class GatewayService {
       const i2t = t.image_to_text;
       const describe = this.deps.describeImage;
       if (i2t && !adapter.capabilities.vision && describe && hasImages(req)) {
-        req = await this.deps.images.describeImages(req, i2t, (url: string, prompt: string) =>
-          describe(i2t.model, prompt, url, state),
-        );
+        return this.deps.images
+          .describeImages(req, i2t, (url: string, prompt: string) => describe(i2t.model, prompt, url, state))
+          .then((described) => ({ req: described, passthrough, prefix }));
       }
     }
-    const prefix = t?.response_prefix;
-    const passthrough =
-      adapter.capabilities.passthrough && typeof adapter.passthrough === 'function' && !prefix;
     return { req, passthrough, prefix };
   }
 
@@ -198,14 +200,7 @@ export class GatewayService {
   ): Promise<Delivery> {
     const { req, prefix } = prepared;
     if (prepared.passthrough && adapter.passthrough) {
-      return this.passthrough(
-        state,
-        '/chat/completions',
-        req,
-        target,
-        adapter.passthrough.bind(adapter),
-        ctx,
-      );
+      return this.passthrough(state, '/chat/completions', req, target, adapter, ctx);
     }
     if (!state.stream) {
       const completion = await adapter.chat({ ...req, stream: false }, ctx);
@@ -229,19 +224,38 @@ export class GatewayService {
     path: '/chat/completions' | '/completions',
     req: { stream_options?: object | null },
     target: PlannedTarget,
-    send: NonNullable<ProviderAdapter['passthrough']>,
+    adapter: ProviderAdapter,
     ctx: CallContext,
   ): Promise<Delivery> {
-    const upstreamBody =
-      state.stream && !state.wantUsage
-        ? { ...req, stream_options: { ...(req.stream_options ?? {}), include_usage: true } }
-        : req;
+    if (!adapter.passthrough) throw new Error(`adapter ${adapter.type} has no pass-through`);
+    const addUsage = state.stream && !state.wantUsage;
+    const upstreamBody = addUsage
+      ? { ...req, stream_options: { ...(req.stream_options ?? {}), include_usage: true } }
+      : req;
     state.upstreamRequest = upstreamBody;
-    const res = await send({ path, body: JSON.stringify(upstreamBody), model: target.upstreamModel }, ctx);
+    const res = await adapter.passthrough(
+      {
+        path,
+        body: this.bodyBytes(state, req, addUsage) ?? JSON.stringify(upstreamBody),
+        model: target.upstreamModel,
+      },
+      ctx,
+    );
     if (res.status >= 300) throw await upstreamErrorFrom(res, target.provider.id);
     if (!state.stream) return rawJsonDelivery(state, await collect(res.body));
     const it = (res.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     return rawSseDelivery(state, await it.next(), it);
+  }
+
+  /**
+   * The client's own bytes when the body goes upstream unchanged (no transform, same model), with
+   * `include_usage` added in place when the gateway asks for it; null when it must be serialized.
+   */
+  private bodyBytes(state: CallState, req: object, addUsage: boolean): Buffer | null {
+    const raw = state.requestBytes;
+    if (!raw || req !== state.request) return null;
+    if (!addUsage) return raw;
+    return 'stream_options' in req ? null : withIncludeUsage(raw);
   }
 
   private async sendCompletions(
@@ -255,7 +269,7 @@ export class GatewayService {
       ? body
       : { ...body, model: target.upstreamModel }) as unknown as CompletionRequest;
     if (adapter.capabilities.passthrough && adapter.passthrough) {
-      return this.passthrough(state, '/completions', req, target, adapter.passthrough.bind(adapter), ctx);
+      return this.passthrough(state, '/completions', req, target, adapter, ctx);
     }
     if (!adapter.completions) {
       throw GatewayError.badRequest(
@@ -285,7 +299,11 @@ export class GatewayService {
     if (adapter.capabilities.passthrough && adapter.passthrough) {
       state.upstreamRequest = req;
       const res = await adapter.passthrough(
-        { path: '/embeddings', body: JSON.stringify(req), model: target.upstreamModel },
+        {
+          path: '/embeddings',
+          body: this.bodyBytes(state, req, false) ?? JSON.stringify(req),
+          model: target.upstreamModel,
+        },
         ctx,
       );
       if (res.status >= 300) throw await upstreamErrorFrom(res, target.provider.id);

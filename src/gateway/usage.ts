@@ -1,7 +1,8 @@
 /** Token usage of a finished call, from whatever form its response was kept in. */
 import type { ChatCompletionChunk, TraceUsage, UsageDetails } from '../common/openai.types';
-import { chatChunksFromSse, traceUsageFrom } from '../common/reassemble';
+import { traceUsageFrom } from '../common/reassemble';
 import type { RecordedResponse } from './call-record';
+import { lastUsageObject } from './usage-bytes';
 
 function usageField(body: unknown): UsageDetails | null {
   if (body && typeof body === 'object' && 'usage' in body) {
@@ -26,11 +27,7 @@ export function usageOfResponse(response: RecordedResponse): TraceUsage | null {
     case 'json':
       return traceUsageFrom(usageField(response.body));
     case 'raw-json':
-      try {
-        return traceUsageFrom(usageField(JSON.parse(response.bytes.toString('utf8'))));
-      } catch {
-        return null;
-      }
+      return traceUsageFrom(lastUsageObject(response.bytes) as UsageDetails | undefined);
     case 'sse':
       return usageOfSse(response.chunks);
     case 'chunks':
@@ -39,31 +36,28 @@ export function usageOfResponse(response: RecordedResponse): TraceUsage | null {
 }
 
 /**
- * Usage of an SSE stream without parsing every event: only the last event that carries a usage
- * object is parsed (the usage chunk comes last).
+ * Usage of an SSE stream without parsing every event: only the last usage object is parsed (the
+ * usage chunk comes last); the reads are joined from the end only as far as needed.
  */
 export function usageOfSse(chunks: readonly Buffer[]): TraceUsage | null {
-  let tail = Buffer.alloc(0);
+  let tail: Buffer | null = null;
   for (let i = chunks.length - 1; i >= 0; i--) {
-    tail = Buffer.concat([chunks[i] as Buffer, tail]);
-    const at = tail.lastIndexOf('"usage":{');
-    if (at < 0) {
-      if (tail.length > 65_536) break;
-      continue;
-    }
-    const start = tail.lastIndexOf('data:', at);
-    if (start < 0) continue;
-    const end = tail.indexOf('\n', at);
-    const line = tail.subarray(start + 5, end < 0 ? tail.length : end).toString('utf8');
-    try {
-      return traceUsageFrom(usageField(JSON.parse(line)));
-    } catch {
-      return traceUsageFrom(lastChunkUsage(chatChunksFromSse(chunks)));
-    }
+    const chunk = chunks[i] as Buffer;
+    tail = tail ? Buffer.concat([chunk, tail]) : chunk;
+    const found = lastUsageObject(tail);
+    if (found) return traceUsageFrom(found as UsageDetails);
+    if (tail.length > 65_536) break;
   }
   return null;
 }
 
-export function usageOfCall(state: { response: RecordedResponse }): TraceUsage | null {
+export function usageOfCall(state: {
+  response: RecordedResponse;
+  usageEvent: Buffer | null;
+}): TraceUsage | null {
+  if (state.usageEvent) {
+    const found = lastUsageObject(state.usageEvent);
+    if (found) return traceUsageFrom(found as UsageDetails);
+  }
   return usageOfResponse(state.response);
 }

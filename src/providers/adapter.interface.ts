@@ -64,7 +64,8 @@ export interface CallContext {
 export interface PassthroughRequest {
   /** Path below the provider's base URL: `/chat/completions`, `/completions`, `/embeddings`. */
   path: string;
-  body: string;
+  /** The JSON body: the client's own bytes when nothing in them changes, else serialized text. */
+  body: string | Buffer;
   /** The upstream model the body names (Azure puts it in the URL). */
   model?: string | undefined;
 }

@@ -45,6 +45,11 @@ export class SseEventSplitter {
     return out;
   }
 
+  /** True between events: nothing of a next event has been seen (the state of a new splitter). */
+  get idle(): boolean {
+    return this.parts.length === 0 && this.atLineStart && !this.afterCr && !this.blankCr;
+  }
+
   /** Whatever is left when the stream ends: a last event without its blank line, or null. */
   flush(): Buffer | null {
     const rest = this.parts.length === 0 ? null : Buffer.concat(this.parts);
