@@ -64,7 +64,9 @@ describe('adapter contract (every built-in adapter through the gateway, openai S
       upstreams.set(row.name, up);
       providers.push(`  ${row.name}-a: ${up.provider}`, `  ${row.name}-b: ${up.provider}`);
       const models = new Set(
-        [row.models.chat, row.models.reasoning, row.models.embedding].filter((m): m is string => !!m),
+        [row.models.chat, row.models.reasoning, row.models.embedding, row.models.midstreamError].filter(
+          (m): m is string => !!m,
+        ),
       );
       for (const m of models) {
         routes.push(
@@ -317,6 +319,30 @@ describe('adapter contract (every built-in adapter through the gateway, openai S
         expect(e.status).toBe(errors.retryable === 429 || errors.retryable >= 503 ? 503 : 502);
         expect((e.error as { type?: string }).type).toBe('api_error');
         expect(e.message).toContain(String(errors.retryable));
+      });
+
+      it('ends a stream that fails after its first byte with an OpenAI error event, recorded as an error', async () => {
+        if (!isSupported(row.midstream))
+          throw new Error('a row with upstream errors must say how its stream fails');
+        const failing = row.models.midstreamError ? `${row.name}/${row.models.midstreamError}` : model;
+        if (!row.models.midstreamError) up().breakNextStream?.();
+        const raw = await client.chat.completions
+          .create({
+            model: failing,
+            stream: true,
+            messages: [{ role: 'user', content: 'a long enough answer for the stream to break somewhere' }],
+          })
+          .withResponse();
+        let text = '';
+        const err = await (async () => {
+          for await (const c of raw.data) text += c.choices[0]?.delta.content ?? '';
+        })().catch((e: unknown) => e);
+        expect(raw.response.status).toBe(200);
+        expect(text.length).toBeGreaterThan(0);
+        expect(err).toBeInstanceOf(OpenAI.APIError);
+        expect((err as InstanceType<typeof OpenAI.APIError>).message.length).toBeGreaterThan(0);
+        const rec = await record(raw.response.headers.get('x-gateway-trace-id') ?? '');
+        expect(rec.status).toBe('error');
       });
 
       it(`returns a caller-fault ${errors.fatal} at once, in OpenAI's shape`, async () => {

@@ -32,6 +32,8 @@ export interface RunningUpstream {
   failNext?(status: number): void;
   /** Makes the next upstream answer carry no usage (absent: the platform always reports it). */
   omitUsageNext?(): void;
+  /** Makes the next stream break off after its first events (else `models.midstreamError`). */
+  breakNextStream?(): void;
   close(): Promise<void>;
 }
 
@@ -42,7 +44,10 @@ export interface ContractRow {
   type: string;
   start(): Promise<RunningUpstream>;
   /** Upstream model names the scenarios ask for. */
-  models: { chat: string; reasoning?: string; embedding?: string };
+  /** `midstreamError`: a model the mock answers with a stream that fails after its first events. */
+  models: { chat: string; reasoning?: string; embedding?: string; midstreamError?: string };
+  /** A stream failing after the first byte: what the mock does (or why it does not apply). */
+  midstream: true | NotApplicable;
   /** `/v1/embeddings` and legacy `/v1/completions`. */
   embeddings: true | Unsupported;
   completions: true | Unsupported;
@@ -104,9 +109,11 @@ const azureRow = (name: string, apiVersion: string): ContractRow => ({
       provider: `{ type: azure, base_url: "${mock.endpoint}", api_key: ${MOCK_AZURE_KEY}, api_version: "${apiVersion}" }`,
       requests: mock.requests,
       failNext: (status) => mock.failNext(status),
+      breakNextStream: () => mock.resetNextStream(),
       close: () => mock.close(),
     };
   },
+  midstream: true,
   models: { chat: 'gpt-4o-prod', reasoning: 'o4-mini', embedding: 'embed-small' },
   embeddings: true,
   completions: true,
@@ -133,9 +140,11 @@ export const CONTRACT_ROWS: readonly ContractRow[] = [
         requests: mock.requests,
         failNext: (status) => mock.enqueue({ status }),
         omitUsageNext: () => mock.enqueue({ omitUsage: true }),
+        breakNextStream: () => mock.enqueue({ resetAfterChunks: 3 }),
         close: () => mock.close(),
       };
     },
+    midstream: true,
     models: { chat: 'gpt-4o', reasoning: 'o4-mini', embedding: 'text-embedding-3-small' },
     embeddings: true,
     completions: true,
@@ -162,7 +171,12 @@ export const CONTRACT_ROWS: readonly ContractRow[] = [
         close: () => mock.close(),
       };
     },
-    models: { chat: 'claude-sonnet-4-5', reasoning: 'claude-sonnet-4-5' },
+    midstream: true,
+    models: {
+      chat: 'claude-sonnet-4-5',
+      reasoning: 'claude-sonnet-4-5',
+      midstreamError: 'claude-midstream-error',
+    },
     embeddings: { unsupported: 'Anthropic offers no embeddings API' },
     completions: { unsupported: 'Anthropic has only the Messages API' },
     systemOf(body) {
@@ -205,7 +219,13 @@ export const CONTRACT_ROWS: readonly ContractRow[] = [
         close: () => mock.close(),
       };
     },
-    models: { chat: 'gemini-2.5-flash', reasoning: 'gemini-2.5-flash', embedding: 'gemini-embedding-001' },
+    midstream: true,
+    models: {
+      chat: 'gemini-2.5-flash',
+      reasoning: 'gemini-2.5-flash',
+      embedding: 'gemini-embedding-001',
+      midstreamError: 'gemini-midstream-error',
+    },
     embeddings: true,
     completions: { unsupported: 'Gemini has no legacy completions endpoint' },
     systemOf(body) {
@@ -243,7 +263,8 @@ export const CONTRACT_ROWS: readonly ContractRow[] = [
         close: () => mock.close(),
       };
     },
-    models: { chat: 'bot-contract' },
+    midstream: true,
+    models: { chat: 'bot-contract', midstreamError: 'bot-stream-error' },
     embeddings: { unsupported: 'Coze bots offer no embeddings' },
     completions: { unsupported: 'Coze bots only chat' },
     systemOf: () => null,
@@ -275,6 +296,7 @@ export const CONTRACT_ROWS: readonly ContractRow[] = [
     async start() {
       return { provider: '{ type: mock }', requests: null, close: async () => undefined };
     },
+    midstream: { notApplicable: 'the mock adapter has no upstream to fail' },
     models: { chat: 'mock-model', embedding: 'mock-embed' },
     embeddings: true,
     completions: true,

@@ -157,6 +157,22 @@ describe('mock Azure OpenAI (driven by the openai package AzureOpenAI client)', 
     ).rejects.toBeInstanceOf(OpenAI.NotFoundError);
   });
 
+  it('cuts a stream when told to: the client sees the first events, then a connection error', async () => {
+    mock.resetNextStream();
+    const stream = await azure.chat.completions.create({
+      model: 'gpt-4o-prod',
+      stream: true,
+      messages: [{ role: 'user', content: 'a long enough answer to be cut somewhere' }],
+    });
+    let chunks = 0;
+    const err = await (async () => {
+      for await (const _ of stream) chunks++;
+    })().catch((e: unknown) => e);
+    expect(chunks).toBeGreaterThan(0);
+    // fetch's TypeError comes from undici's realm, not Jest's: checked by shape
+    expect(String((err as { message?: unknown } | undefined)?.message)).toMatch(/terminated|socket|closed/i);
+  });
+
   it('answers 429 with retry-after headers the client reads', async () => {
     mock.failNext(429);
     const err = await azure.chat.completions

@@ -22,7 +22,8 @@
  *   `OUTPUT_FILTER_TRIGGER` has its output cut with `finish_reason: content_filter` (non-stream:
  *   no content; stream: the pieces before the cut, then the filtered finish);
  * - errors: `failNext(status)` answers the next request with Azure's body for that status
- *   (429 with `retry-after` and `retry-after-ms`).
+ *   (429 with `retry-after` and `retry-after-ms`); `resetNextStream()` cuts the next stream's
+ *   connection after its first events.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -49,6 +50,8 @@ export interface MockAzure extends MockUpstream {
   readonly endpoint: string;
   /** The next request answers with Azure's error body for this status. */
   failNext(status: number): void;
+  /** The next stream is cut (connection reset) after its first few events. */
+  resetNextStream(): void;
 }
 
 type Json = Record<string, unknown>;
@@ -237,8 +240,14 @@ class Mock {
 
   constructor(private readonly inner: MockOpenAI) {}
 
+  private resets = 0;
+
   failNext(status: number): void {
     this.failures.push(status);
+  }
+
+  resetNextStream(): void {
+    this.resets++;
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -350,8 +359,15 @@ class Mock {
       return sendJson(res, 200, annotateCompletion(JSON.parse(text) as Json, filterOutput));
     }
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+    const cutAfter = this.resets > 0 ? 3 : Infinity;
+    if (this.resets > 0) this.resets--;
+    let written = 0;
     for (const e of annotateStream(text, filterOutput)) {
       if (res.destroyed) return;
+      if (written++ >= cutAfter) {
+        res.socket?.destroy();
+        return;
+      }
       await new Promise<void>((r) => res.write(e, () => r()));
     }
     res.end();
@@ -381,6 +397,7 @@ export async function startMockAzure(): Promise<MockAzure> {
     baseUrl: endpoint,
     requests: mock.requests,
     failNext: (status) => mock.failNext(status),
+    resetNextStream: () => mock.resetNextStream(),
     close: async () => {
       await new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -257,4 +257,18 @@ describe('mock Gemini API (driven by @google/genai)', () => {
     expect(short.text).toBe('a b');
     expect(short.candidates?.[0]?.finishReason).toBe('MAX_TOKENS');
   });
+
+  it('breaks a stream off with an error object for a midstream-error model', async () => {
+    const stream = await ai.models.generateContentStream({
+      model: 'gemini-midstream-error',
+      contents: 'a few words to stream back',
+    });
+    let text = '';
+    const err = await (async () => {
+      for await (const c of stream) text += c.text ?? '';
+    })().catch((e: unknown) => e);
+    expect(text.length).toBeGreaterThan(0);
+    expect(err).toBeInstanceOf(Error);
+    expect(String((err as Error).message)).toContain('overloaded');
+  });
 });

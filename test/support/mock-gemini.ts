@@ -15,7 +15,8 @@
  *   first functionCall part, else on the answer), and later requires every signature it sees to be
  *   one it issued, and every functionCall it signed to come back with its signature;
  * - errors: a queue (`failNext`) or a model name containing `error-400|429|500|503`;
- *   a model name containing `safety` ends with finishReason SAFETY, `blocked` blocks the prompt;
+ *   a model name containing `safety` ends with finishReason SAFETY, `blocked` blocks the prompt,
+ *   `midstream-error` breaks a stream off after its first event with an error object;
  * - `maxOutputTokens` counts words (→ MAX_TOKENS), `stopSequences` cut the answer,
  *   `candidateCount` repeats the candidate, `responseMimeType: application/json` wraps the echo;
  * - implicit caching (2.5 models and later): a `systemInstruction` of at least 1024 tokens seen
@@ -722,6 +723,18 @@ class MockGeminiServer implements MockGemini {
           ...envelope,
         });
       });
+    }
+    if (stream === 'sse' && model.includes('midstream-error')) {
+      // The stream breaks off after its first event with an error object, as the API ends a
+      // stream that fails once it has begun.
+      const failure = {
+        error: {
+          code: 503,
+          message: 'The model is overloaded. Please try again later.',
+          status: 'UNAVAILABLE',
+        },
+      };
+      return sendSse(res, [...events.slice(0, 1), failure]);
     }
     if (stream === 'sse') return sendSse(res, events);
     return sendJson(res, events);
