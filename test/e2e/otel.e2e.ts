@@ -244,12 +244,16 @@ routes:
     expect(call.attrs['error.type']).toBeUndefined();
     expect(call.span.status?.code ?? 0).not.toBe(2);
 
-    // Timing: the call span lies within the time the client saw, the attempt within the call.
+    // Timing: the call span starts within the time the client saw, the attempt lies within the call.
     const start = ns(call.span.startTimeUnixNano);
     const end = ns(call.span.endTimeUnixNano);
-    expect(start).toBeGreaterThanOrEqual(BigInt(before - 5) * 1_000_000n);
-    expect(end).toBeLessThanOrEqual(BigInt(after + 5) * 1_000_000n);
+    // (The record is finished after the last byte is written, so its end may follow the client's.)
+    expect(start).toBeGreaterThanOrEqual(BigInt(before - 50) * 1_000_000n);
+    expect(start).toBeLessThanOrEqual(BigInt(after) * 1_000_000n);
     expect(end).toBeGreaterThan(start);
+    expect(end).toBeLessThanOrEqual(BigInt(after + 2000) * 1_000_000n);
+    const callMs = Number(end - start) / 1e6;
+    expect(Math.abs(callMs - (call.attrs['gateway.latency_ms'] as number))).toBeLessThan(0.01);
     const child = children[0] as ReceivedSpan;
     expect(child.span.parentSpanId).toBe(call.span.spanId);
     expect(child.span.kind).toBe(3); // CLIENT
