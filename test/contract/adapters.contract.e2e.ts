@@ -257,6 +257,37 @@ describe('adapter contract (every built-in adapter through the gateway, openai S
       });
     });
 
+    describe('limits', () => {
+      const words = 'one two three four five six seven eight nine ten eleven twelve';
+      if (!isSupported(row.limits)) {
+        it(`not sent (${reason(row.limits)}): the answer comes whole`, async () => {
+          const res = await create({
+            max_tokens: 3,
+            stop: ['five'],
+            messages: [{ role: 'user', content: words }],
+          });
+          expect(res.choices[0]?.message.content).toContain(words);
+          expect(res.choices[0]?.finish_reason).toBe('stop');
+        });
+        return;
+      }
+
+      it('max_tokens cuts the answer with finish_reason length, stream and not', async () => {
+        const res = await create({ max_tokens: 3, messages: [{ role: 'user', content: words }] });
+        expect(res.choices[0]?.finish_reason).toBe('length');
+        expect(res.choices[0]?.message.content?.length).toBeLessThan(words.length);
+        const chunks = await stream({ max_tokens: 3, messages: [{ role: 'user', content: words }] });
+        expect(chunks.map((c) => c.choices[0]?.finish_reason).filter(Boolean)).toEqual(['length']);
+      });
+
+      it('stop ends the answer before the stop sequence', async () => {
+        const res = await create({ stop: ['five'], messages: [{ role: 'user', content: words }] });
+        expect(res.choices[0]?.finish_reason).toBe('stop');
+        expect(res.choices[0]?.message.content).toContain('four');
+        expect(res.choices[0]?.message.content).not.toContain('five');
+      });
+    });
+
     it('embeddings: vectors of the asked input count (or a clear 400)', async () => {
       const params = {
         model: `${row.name}/${row.models.embedding ?? row.models.chat}`,

@@ -48,6 +48,8 @@ export interface ContractRow {
   models: { chat: string; reasoning?: string; embedding?: string; midstreamError?: string };
   /** A stream failing after the first byte: what the mock does (or why it does not apply). */
   midstream: true | NotApplicable;
+  /** `max_tokens` (→ finish_reason length) and `stop` reach the platform as its own limits. */
+  limits: true | NotApplicable;
   /** `/v1/embeddings` and legacy `/v1/completions`. */
   embeddings: true | Unsupported;
   completions: true | Unsupported;
@@ -117,6 +119,7 @@ const azureRow = (name: string, apiVersion: string): ContractRow => ({
   models: { chat: 'gpt-4o-prod', reasoning: 'o4-mini', embedding: 'embed-small' },
   embeddings: true,
   completions: true,
+  limits: true,
   ...openaiShape,
   system: true,
   imageDataUrl: true,
@@ -148,6 +151,7 @@ export const CONTRACT_ROWS: readonly ContractRow[] = [
     models: { chat: 'gpt-4o', reasoning: 'o4-mini', embedding: 'text-embedding-3-small' },
     embeddings: true,
     completions: true,
+    limits: true,
     ...openaiShape,
     system: true,
     imageDataUrl: true,
@@ -178,6 +182,7 @@ export const CONTRACT_ROWS: readonly ContractRow[] = [
       midstreamError: 'claude-midstream-error',
     },
     embeddings: { unsupported: 'Anthropic offers no embeddings API' },
+    limits: true,
     completions: { unsupported: 'Anthropic has only the Messages API' },
     systemOf(body) {
       if (typeof body.system === 'string') return body.system;
@@ -228,6 +233,7 @@ export const CONTRACT_ROWS: readonly ContractRow[] = [
     },
     embeddings: true,
     completions: { unsupported: 'Gemini has no legacy completions endpoint' },
+    limits: true,
     systemOf(body) {
       const sys = body.systemInstruction as { parts?: Json[] } | undefined;
       return sys?.parts ? sys.parts.map((p) => String(p.text)).join('\n') : null;
@@ -266,6 +272,9 @@ export const CONTRACT_ROWS: readonly ContractRow[] = [
     midstream: true,
     models: { chat: 'bot-contract', midstreamError: 'bot-stream-error' },
     embeddings: { unsupported: 'Coze bots offer no embeddings' },
+    limits: {
+      notApplicable: 'a Coze bot answers within its own model settings; the chat API takes no limits',
+    },
     completions: { unsupported: 'Coze bots only chat' },
     systemOf: () => null,
     turnsOf: (body) => (Array.isArray(body.additional_messages) ? body.additional_messages.length : 0),
@@ -300,6 +309,7 @@ export const CONTRACT_ROWS: readonly ContractRow[] = [
     models: { chat: 'mock-model', embedding: 'mock-embed' },
     embeddings: true,
     completions: true,
+    limits: { notApplicable: 'the mock adapter echoes the whole message' },
     systemOf: () => null,
     turnsOf: () => 0,
     imagesOf: () => [],

@@ -514,4 +514,22 @@ describe('mock OpenAI upstream, driven by the official openai SDK', () => {
     for await (const c of stream) usage ??= c.usage;
     expect(usage).toBeUndefined();
   });
+
+  it('ends the answer before a stop sequence and cuts it at max_tokens with finish_reason length', async () => {
+    const stopped = await client.chat.completions.create({
+      model: 'gpt-4o',
+      stop: ['five'],
+      messages: [{ role: 'user', content: 'one two three four five six' }],
+    });
+    expect(stopped.choices[0]).toMatchObject({
+      message: { content: 'Echo: one two three four ' },
+      finish_reason: 'stop',
+    });
+    const cut = await client.chat.completions.create({
+      model: 'gpt-4o',
+      max_completion_tokens: 2,
+      messages: [{ role: 'user', content: 'one two three four five six' }],
+    });
+    expect(cut.choices[0]).toMatchObject({ message: { content: 'Echo: on' }, finish_reason: 'length' });
+  });
 });

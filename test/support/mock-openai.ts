@@ -5,7 +5,8 @@
  *
  * Answers: chat echoes the last user message (`Echo: <text>`); with `tools` and a user message
  * last it calls the first tool (or the one `tool_choice` names); after a `tool` message it
- * answers with the tool's result. Tests steer single requests with `enqueue` (next requests, any
+ * answers with the tool's result; `stop` ends the answer before a stop sequence and
+ * `max_tokens` / `max_completion_tokens` cut it (`finish_reason: length`). Tests steer single requests with `enqueue` (next requests, any
  * endpoint) or every request for a model with `setModelBehavior` / the `byModel` option.
  *
  * Usage follows the reference's accounting: prompts of 1024 tokens or more are cached
@@ -77,6 +78,9 @@ interface ChatBody {
   tools?: ToolDef[];
   tool_choice?: unknown;
   n?: unknown;
+  stop?: unknown;
+  max_tokens?: unknown;
+  max_completion_tokens?: unknown;
 }
 
 interface CompletionBody {
@@ -102,6 +106,25 @@ interface ToolCall {
 interface Answer {
   content: string | null;
   toolCall: ToolCall | null;
+  /** Set when `max_tokens` cut the answer. */
+  cut?: boolean;
+}
+
+/** `stop` ends the text before the first stop sequence; `max_(completion_)tokens` cuts it (→ length). */
+function applyLimits(a: Answer, body: ChatBody): Answer {
+  if (a.content === null) return a;
+  let text = a.content;
+  const stops = typeof body.stop === 'string' ? [body.stop] : Array.isArray(body.stop) ? body.stop : [];
+  for (const seq of stops) {
+    if (typeof seq !== 'string' || seq.length === 0) continue;
+    const at = text.indexOf(seq);
+    if (at >= 0) text = text.slice(0, at);
+  }
+  const limit = body.max_completion_tokens ?? body.max_tokens;
+  if (typeof limit === 'number' && limit > 0 && tokens(text) > limit) {
+    return { ...a, content: [...text].slice(0, limit * 4).join(''), cut: true };
+  }
+  return { ...a, content: text };
 }
 
 interface OpenAIErrorBody {
@@ -368,12 +391,12 @@ export async function startMockOpenAI(opts: MockOpenAIOptions = {}): Promise<Moc
 
   const chat = async (res: ServerResponse, body: ChatBody, b: Behavior): Promise<void> => {
     const messages = (body.messages as ChatMessage[]).filter((m) => m && typeof m === 'object');
-    const a = chatAnswer(body, messages, b.reply);
+    const a = applyLimits(chatAnswer(body, messages, b.reply), body);
     const n = typeof body.n === 'number' && body.n > 1 ? Math.min(body.n, 8) : 1;
     const id = `chatcmpl-mock${next()}`;
     const created = Math.floor(Date.now() / 1000);
     const model = String(body.model);
-    const finish = a.toolCall ? 'tool_calls' : 'stop';
+    const finish = a.toolCall ? 'tool_calls' : a.cut ? 'length' : 'stop';
     const promptText = messages.map((m) => textOf(m.content)).join('\n');
     const completionText = (a.content ?? a.toolCall?.arguments ?? '').repeat(n);
     const usage = usageOf(promptText, completionText, true, {
