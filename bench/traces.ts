@@ -16,7 +16,7 @@
  *   node -r ts-node/register/transpile-only bench/traces.ts
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -106,6 +106,44 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU seconds used so far by a process's main thread and by all its threads (Linux /proc). */
+function cpuOf(pid: number): { main: number; all: number } {
+  const read = (path: string): number => {
+    try {
+      const s = readFileSync(path, 'utf8');
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+    } catch {
+      return NaN;
+    }
+  };
+  return { main: read(`/proc/${pid}/task/${pid}/stat`), all: read(`/proc/${pid}/stat`) };
+}
+
+interface Measured {
+  load: LoadResult;
+  /** CPU µs per request: main thread, and every other thread (trace worker, GC helpers). */
+  mainUs: number;
+  otherUs: number;
+}
+
+async function measured(pid: number, url: string, body: string): Promise<Measured> {
+  const before = cpuOf(pid);
+  const load = await runLoad(url, body, CONCURRENCY, DURATION_MS);
+  const after = cpuOf(pid);
+  const n = Math.max(1, load.requests);
+  const main = after.main - before.main;
+  return { load, mainUs: (main * 1e6) / n, otherUs: ((after.all - before.all - main) * 1e6) / n };
+}
+
 const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 /** Migrated SQLite file in `dir`, optionally pre-filled. */
@@ -137,20 +175,66 @@ async function writerAlone(url: string, n: number): Promise<string[]> {
   const records = Array.from({ length: n }, (_, i) => callRecord(i + 1));
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
+  const cpu0 = process.cpuUsage();
   const t = performance.now();
   for (const r of records) writer.record(r);
   const recordUs = ((performance.now() - t) * 1000) / n;
   await writer.flush(300_000);
   const secs = (performance.now() - t) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   loop.disable();
   const stored = writer.writtenTotal() - 1;
   await writer.close();
   return [
-    url.startsWith('sqlite:') ? 'SQLite (better-sqlite3)' : 'PostgreSQL',
+    url.startsWith('sqlite:') ? 'SQLite (better-sqlite3), burst' : 'PostgreSQL, burst',
     n.toLocaleString('en'),
     stored === n ? 'all' : `${stored} of ${n}`,
     Math.round(n / secs).toLocaleString('en'),
+    Math.round(n / ((cpu.user + cpu.system) / 1e6)).toLocaleString('en'),
     fmt(recordUs, 2),
+    fmt(loop.percentile(99) / 1e6, 1),
+    fmt(loop.max / 1e6, 1),
+  ];
+}
+
+/** The writer fed at a steady rate (as a busy gateway feeds it): CPU per trace, main thread delay. */
+async function writerPaced(url: string, rate: number, secs: number): Promise<string[]> {
+  const writer = new TraceWriter(workerLink({ url }), {
+    enabled: () => true,
+    storeBodies: () => true,
+    jsonl: () => undefined,
+    logger: { warn: (o, m) => console.warn(m, o), error: (o, m) => console.error(m, o) },
+  });
+  writer.record(callRecord(0));
+  await writer.flush(60_000);
+  const n = Math.round(rate * secs);
+  const records = Array.from({ length: n }, (_, i) => callRecord(i + 1));
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  const cpu0 = process.cpuUsage();
+  const t = performance.now();
+  let sent = 0;
+  let recordMs = 0;
+  while (sent < n) {
+    await new Promise((r) => setTimeout(r, 5));
+    const due = Math.min(n, Math.round(((performance.now() - t) / 1000) * rate));
+    const r0 = performance.now();
+    for (; sent < due; sent++) writer.record(records[sent]!);
+    recordMs += performance.now() - r0;
+  }
+  await writer.flush(300_000);
+  const secsTaken = (performance.now() - t) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  loop.disable();
+  const stored = writer.writtenTotal() - 1;
+  await writer.close();
+  return [
+    `SQLite, paced ${rate.toLocaleString('en')}/s`,
+    n.toLocaleString('en'),
+    stored === n ? 'all' : `${stored} of ${n}`,
+    Math.round(n / secsTaken).toLocaleString('en'),
+    Math.round(n / ((cpu.user + cpu.system) / 1e6)).toLocaleString('en'),
+    fmt((recordMs * 1000) / n, 2),
     fmt(loop.percentile(99) / 1e6, 1),
     fmt(loop.max / 1e6, 1),
   ];
@@ -281,7 +365,10 @@ export async function runTracesBench(): Promise<string> {
   const out: string[] = [];
   try {
     // 1. Writer alone.
-    const writerRows = [await writerAlone(await sqliteDb(mkdtempSync(join(dir, 'w-')), 0), WRITER_N)];
+    const writerRows = [
+      await writerAlone(await sqliteDb(mkdtempSync(join(dir, 'w-')), 0), WRITER_N),
+      await writerPaced(await sqliteDb(mkdtempSync(join(dir, 'p-')), 0), 2500, 4),
+    ];
     const pg = await tempPostgres();
     if (pg) {
       try {
@@ -293,7 +380,16 @@ export async function runTracesBench(): Promise<string> {
     out.push(
       `Trace writer alone: records queued at once, worker thread with its own connection (target ≥ 5,000 traces/s on SQLite)\n`,
       table(
-        ['database', 'traces', 'stored', 'traces/s', 'record() µs', 'main loop delay p99 ms', 'max ms'],
+        [
+          'writer',
+          'traces',
+          'stored',
+          'traces/s',
+          'per CPU-second',
+          'record() µs',
+          'main loop delay p99 ms',
+          'max ms',
+        ],
         writerRows,
       ),
     );
@@ -314,28 +410,31 @@ export async function runTracesBench(): Promise<string> {
     }
     const rows: string[][] = [];
     for (const [mode, body] of Object.entries(BODIES)) {
-      const acc: Record<'off' | 'on', LoadResult[]> = { off: [], on: [] };
+      const acc: Record<'off' | 'on', Measured[]> = { off: [], on: [] };
       for (let r = 0; r < ROUNDS; r++) {
-        acc.off.push(await runLoad(url(off), body, CONCURRENCY, DURATION_MS));
-        acc.on.push(await runLoad(url(on), body, CONCURRENCY, DURATION_MS));
+        acc.off.push(await measured(off.proc.pid ?? 0, url(off), body));
+        acc.on.push(await measured(on.proc.pid ?? 0, url(on), body));
       }
-      const m = (k: 'off' | 'on', f: keyof LoadResult): number => avg(acc[k].map((x) => Number(x[f])));
+      const m = (k: 'off' | 'on', f: keyof LoadResult): number => avg(acc[k].map((x) => Number(x.load[f])));
+      const c = (k: 'off' | 'on', f: 'mainUs' | 'otherUs'): number => avg(acc[k].map((x) => x[f]));
       rows.push([
         mode,
         String(CONCURRENCY),
         fmt(m('off', 'rps'), 0),
         fmt(m('on', 'rps'), 0),
         fmt(m('on', 'rps') / m('off', 'rps'), 3),
-        fmt(m('off', 'p50'), 3),
-        fmt(m('on', 'p50'), 3),
         fmt(m('off', 'p99'), 3),
         fmt(m('on', 'p99'), 3),
         fmt(m('on', 'p99') - m('off', 'p99'), 3),
-        String(acc.off.concat(acc.on).reduce((a, x) => a + x.errors, 0)),
+        fmt(c('off', 'mainUs'), 0),
+        fmt(c('on', 'mainUs'), 0),
+        fmt(c('off', 'mainUs') / c('on', 'mainUs'), 3),
+        fmt(c('on', 'otherUs') - c('off', 'otherUs'), 0),
+        String(acc.off.concat(acc.on).reduce((a, x) => a + x.load.errors, 0)),
       ]);
     }
     out.push(
-      `\nProxy with traces ON vs OFF (${ROUNDS} interleaved rounds of ${DURATION_MS} ms; targets ON/OFF ≥ 0.9, added p99 ≤ 1 ms; ms)\n`,
+      `\nProxy with traces ON vs OFF (${ROUNDS} interleaved rounds of ${DURATION_MS} ms; targets ON/OFF ≥ 0.9, added p99 ≤ 1 ms; ms). CPU per request from /proc: main thread, and the ON gateway's other threads beyond OFF's (the trace worker)\n`,
       table(
         [
           'mode',
@@ -343,11 +442,13 @@ export async function runTracesBench(): Promise<string> {
           'OFF rps',
           'ON rps',
           'ON/OFF',
-          'OFF p50',
-          'ON p50',
           'OFF p99',
           'ON p99',
           'added p99',
+          'OFF main µs/req',
+          'ON main µs/req',
+          'OFF/ON main CPU',
+          'ON worker µs/req',
           'errors',
         ],
         rows,

@@ -43,6 +43,11 @@ export type LogLevel = 'warn' | 'error';
 
 export interface PipelineOptions {
   batchSize?: number;
+  /**
+   * Shortest time between two transactions while fewer than batchSize traces wait: traces gather
+   * into larger transactions (each commit rewrites the index pages it touched).
+   */
+  gatherMs?: number;
   maxBackoffMs?: number;
   /** Send a summary of every stored trace with the progress. */
   summaries?: boolean;
@@ -97,6 +102,8 @@ export class TracePipeline {
   private draining: Promise<void> | null = null;
   private readonly batchSize: number;
   private readonly maxBackoffMs: number;
+  private readonly gatherMs: number;
+  private lastWrite = 0;
 
   constructor(
     private readonly sink: TraceSink,
@@ -104,6 +111,7 @@ export class TracePipeline {
   ) {
     this.batchSize = opts.batchSize ?? 1000;
     this.maxBackoffMs = opts.maxBackoffMs ?? 5000;
+    this.gatherMs = opts.gatherMs ?? 100;
   }
 
   /** Queues one batch from the main thread; traces of a batch sent again are written once. */
@@ -125,7 +133,13 @@ export class TracePipeline {
     this.open.set(seq, list.length);
     for (const q of list) this.queue.push({ q, seq, storeBodies: settings.storeBodies, jsonl: settings.jsonl });
     this.report();
-    this.schedule(0);
+    this.schedule(this.gatherDelay());
+  }
+
+  /** How long to let traces gather before the next transaction. */
+  private gatherDelay(): number {
+    if (this.queue.length >= this.batchSize) return 0;
+    return Math.max(0, this.lastWrite + this.gatherMs - Date.now());
   }
 
   depth(): number {
@@ -138,7 +152,7 @@ export class TracePipeline {
       this.timer = null;
       this.draining = this.drain().finally(() => {
         this.draining = null;
-        if (this.queue.length > 0) this.schedule(this.backoffMs);
+        if (this.queue.length > 0) this.schedule(this.backoffMs || this.gatherDelay());
       });
     }, delay);
   }
@@ -151,7 +165,7 @@ export class TracePipeline {
     }
     if (this.draining) await this.draining;
     if (this.queue.length === 0) return;
-    this.draining = this.drain();
+    this.draining = this.drain(true);
     try {
       await this.draining;
     } finally {
@@ -201,9 +215,12 @@ export class TracePipeline {
     return this.queue.slice(0, n);
   }
 
-  private async drain(): Promise<void> {
+  /** Writes transactions until the queue is empty (now: or until fewer than batchSize wait), or a write fails. */
+  private async drain(now = false): Promise<void> {
     while (this.queue.length > 0) {
+      if (!now && this.lastWrite > 0 && this.gatherDelay() > 0) return;
       const batch = this.take();
+      this.lastWrite = Date.now();
       const drafts: TraceDraft[] = [];
       const built: Item[] = [];
       for (const item of batch) {

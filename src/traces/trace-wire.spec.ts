@@ -16,10 +16,12 @@ describe('trace wire', () => {
       response: { kind: 'sse', chunks: sseBytes(['a', 'b']) },
     });
     const wire = encodeBatch([{ rec, turn: null }], 1, opts);
-    expect(wire.records[0]?.req).not.toHaveProperty('v');
-    expect(wire.records[0]?.up).toEqual({ patch: { model: 'up-model', stream_options: { include_usage: true } }, del: [] });
+    // Only bytes and primitives travel: no parsed request, the upstream request as a patch.
+    expect(wire.slots.every((v) => v === null || typeof v !== 'object')).toBe(true);
+    expect(wire.slots).not.toContain(JSON.stringify(request));
+    expect(wire.slots).toContain(JSON.stringify({ patch: { model: 'up-model', stream_options: { include_usage: true } } }));
     expect(wire.arena.byteLength).toBe(bytes.length + Buffer.concat(sseBytes(['a', 'b'])).length);
-    const [back] = decodeBatch(structuredClone(wire, { transfer: [wire.arena] }));
+    const [back] = decodeBatch(structuredClone(wire));
     expect(back?.rec.request).toEqual(request);
     expect(back?.rec.upstreamRequest).toEqual(upstream);
     expect(back?.rec.response.kind).toBe('sse');
@@ -35,13 +37,23 @@ describe('trace wire', () => {
     });
     a.upstreamRequest = a.request;
     const b = callRecord([{ role: 'user', content: 'b' }], 'reply b', { upstreamRequest: { contents: [] } });
-    const out = decodeBatch(encodeBatch([{ rec: a, turn: null }, { rec: b, turn: 4 }], 2, opts));
+    const out = decodeBatch(structuredClone(encodeBatch([{ rec: a, turn: null }, { rec: b, turn: 4 }], 2, opts)));
     expect(out[0]?.rec.upstreamRequest).toEqual(a.request);
     expect(out[0]?.rec.response.kind === 'raw-json' && out[0].rec.response.bytes.toString()).toBe('{"id":"one"}');
     expect(out[1]?.rec.request).toEqual(b.request);
     expect(out[1]?.rec.upstreamRequest).toEqual({ contents: [] });
     expect(out[1]?.rec.response).toEqual(b.response);
     expect(out[1]?.turn).toBe(4);
+    expect(out[1]?.rec).toEqual({ ...b, requestBytes: null });
+  });
+
+  it('leaves out a record JSON cannot hold, and says so', () => {
+    const bad = callRecord([{ role: 'user', content: 'x' }], 'y', { metadata: { n: 1n } });
+    const good = callRecord([{ role: 'user', content: 'z' }], 'w');
+    const skipped: string[] = [];
+    const wire = encodeBatch([{ rec: bad, turn: null }, { rec: good, turn: null }], 3, opts, (r) => skipped.push(r.id));
+    expect(skipped).toEqual([bad.id]);
+    expect(decodeBatch(wire).map((q) => q.rec.id)).toEqual([good.id]);
   });
 
   it('tells an unavailable database from a refused row', () => {

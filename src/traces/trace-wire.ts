@@ -1,115 +1,182 @@
 /**
- * CallRecords on their way to the trace worker: one message per batch, every byte field (the
- * request as received, raw JSON replies, raw SSE streams) copied once into a single arena that is
- * transferred, not cloned. The parsed request is not sent when its bytes are; the upstream request
- * travels as the top-level keys in which it differs from the request. Only small metadata is
- * structured-cloned.
+ * CallRecords on their way to the trace worker, packed so the main thread does as little as it
+ * can: one message per batch holding a flat array of primitives (a fixed number of slots per
+ * record, attempts in a second flat array) and one arena with every byte field (the request as
+ * received, raw JSON replies, raw SSE streams). Cloning that is a few string copies and one
+ * memcpy, far cheaper than cloning the records' object graphs, and the writer keeps only this
+ * packed form (not the records) until the worker reports them stored. The parsed request is not
+ * sent when its bytes are; the upstream request travels as the top-level keys in which it differs
+ * from the request. Rare structured values (adapters' parsed replies, metadata) go as JSON text.
  */
-import type { CallRecord, RecordedResponse } from '../gateway/call-record';
+import type { AttemptRecord, CallRecord, CallStatus, RecordedResponse } from '../gateway/call-record';
 
-/** Offset and length of a byte field inside the batch's arena. */
-type Span = readonly [number, number];
-
-type WireRequest = { b: Span } | { v: unknown };
-type WireUpstream = { same: true } | { patch: Record<string, unknown>; del: string[] } | { v: unknown };
-type WireResponse =
-  | { kind: 'none' }
-  | { kind: 'json'; body: unknown }
-  | { kind: 'raw-json'; b: Span }
-  | { kind: 'sse'; b: Span }
-  | { kind: 'chunks'; chunks: unknown[] };
-
-type Meta = Omit<CallRecord, 'request' | 'requestBytes' | 'upstreamRequest' | 'response'>;
-
-export interface WireRecord {
-  meta: Meta;
+export interface QueuedRecord {
+  rec: CallRecord;
   /** A caller-given turn number (ingest). */
   turn: number | null;
-  req: WireRequest;
-  up: WireUpstream;
-  res: WireResponse;
 }
 
+/** A batch as sent (and kept by the writer until stored). */
 export interface WireBatch {
   seq: number;
   /** Sent again after a worker restart: some of its traces may already be stored. */
   replay: boolean;
   storeBodies: boolean;
   jsonl: string | null;
-  records: WireRecord[];
-  arena: ArrayBuffer;
+  count: number;
+  slots: unknown[];
+  attempts: unknown[];
+  arena: Uint8Array;
 }
 
-export interface QueuedRecord {
-  rec: CallRecord;
-  turn: number | null;
+/** Slots per record in `slots`. */
+const SLOTS = 27;
+const ATTEMPT_SLOTS = 5;
+
+const enum Req {
+  Bytes = 0,
+  Json = 1,
+}
+const enum Up {
+  Same = 0,
+  Patch = 1,
+  Json = 2,
+}
+const enum Res {
+  None = 0,
+  Json = 1,
+  RawJson = 2,
+  Sse = 3,
+  Chunks = 4,
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function byteSize(q: QueuedRecord): number {
-  const r = q.rec;
-  let n = r.requestBytes ? r.requestBytes.length : 0;
+function byteSize(r: CallRecord): number {
+  let n = r.requestBytes && r.request !== null ? r.requestBytes.length : 0;
   if (r.response.kind === 'raw-json') n += r.response.bytes.length;
   else if (r.response.kind === 'sse') for (const c of r.response.chunks) n += c.length;
   return n;
 }
 
+function json(v: unknown): string {
+  return JSON.stringify(v === undefined ? null : v);
+}
+
 /** The upstream request relative to the request: the same object, a top-level patch, or whole. */
-function upstreamOf(request: unknown, upstream: unknown): WireUpstream {
-  if (upstream === request) return { same: true };
-  if (!isObject(request) || !isObject(upstream)) return { v: upstream };
+function upstreamOf(request: unknown, upstream: unknown): [Up, string | null] {
+  if (upstream === request) return [Up.Same, null];
+  if (!isObject(request) || !isObject(upstream)) return [Up.Json, json(upstream)];
   const patch: Record<string, unknown> = {};
   for (const k of Object.keys(upstream)) if (upstream[k] !== request[k] || !(k in request)) patch[k] = upstream[k];
   const del: string[] = [];
   for (const k of Object.keys(request)) if (!(k in upstream)) del.push(k);
-  return { patch, del };
+  return [Up.Patch, json(del.length ? { patch, del } : { patch })];
 }
 
-/** One message for the worker (and the arena to transfer with it). */
+/**
+ * Packs records for the worker. A record that cannot be packed (a value JSON cannot hold) is
+ * left out and reported through `onSkip`.
+ */
 export function encodeBatch(
   items: readonly QueuedRecord[],
   seq: number,
   opts: { replay: boolean; storeBodies: boolean; jsonl: string | null },
+  onSkip: (rec: CallRecord, err: unknown) => void = () => undefined,
 ): WireBatch {
   let total = 0;
-  for (const q of items) total += byteSize(q);
-  const arena = Buffer.allocUnsafeSlow(Math.max(total, 1));
+  for (const q of items) total += byteSize(q.rec);
+  const arena = Buffer.allocUnsafeSlow(total);
+  const slots: unknown[] = [];
+  const attempts: unknown[] = [];
   let at = 0;
-  const put = (b: Buffer): Span => {
-    b.copy(arena, at);
-    const span: Span = [at, b.length];
-    at += b.length;
-    return span;
-  };
-  const records = items.map(({ rec, turn }): WireRecord => {
-    const { request, requestBytes, upstreamRequest, response, ...meta } = rec;
-    const req: WireRequest = requestBytes && request !== null ? { b: put(requestBytes) } : { v: request };
-    let res: WireResponse;
-    switch (response.kind) {
-      case 'raw-json':
-        res = { kind: 'raw-json', b: put(response.bytes) };
-        break;
-      case 'sse': {
-        const start = at;
-        for (const c of response.chunks) put(c);
-        res = { kind: 'sse', b: [start, at - start] };
-        break;
+  let count = 0;
+  for (const { rec: r, turn } of items) {
+    const mark = { slots: slots.length, attempts: attempts.length, at };
+    try {
+      let reqKind: Req;
+      let reqValue: number | string;
+      if (r.requestBytes && r.request !== null) {
+        reqKind = Req.Bytes;
+        reqValue = r.requestBytes.copy(arena, at);
+        at += reqValue;
+      } else {
+        reqKind = Req.Json;
+        reqValue = json(r.request);
       }
-      case 'none':
-      case 'json':
-      case 'chunks':
-        res = response;
+      const [upKind, upValue] = upstreamOf(r.request, r.upstreamRequest);
+      let resKind: Res;
+      let resValue: number | string | null = null;
+      const res = r.response;
+      switch (res.kind) {
+        case 'none':
+          resKind = Res.None;
+          break;
+        case 'json':
+          resKind = Res.Json;
+          resValue = json(res.body);
+          break;
+        case 'raw-json':
+          resKind = Res.RawJson;
+          resValue = res.bytes.copy(arena, at);
+          at += resValue;
+          break;
+        case 'sse': {
+          resKind = Res.Sse;
+          const start = at;
+          for (const c of res.chunks) at += c.copy(arena, at);
+          resValue = at - start;
+          break;
+        }
+        case 'chunks':
+          resKind = Res.Chunks;
+          resValue = json(res.chunks);
+          break;
+      }
+      for (const a of r.attempts) attempts.push(a.provider, a.model, a.status, a.error, a.latency_ms);
+      slots.push(
+        r.id,
+        r.startedAt,
+        r.endpoint,
+        r.model,
+        r.provider,
+        r.upstreamModel,
+        r.stream,
+        r.keyId,
+        r.sessionId,
+        r.metadata === null ? null : json(r.metadata),
+        r.status,
+        r.httpStatus,
+        r.error,
+        r.latencyMs,
+        r.ttftMs,
+        r.overheadMs,
+        r.usage === null ? null : json(r.usage),
+        r.replayOf,
+        r.sessionOf,
+        turn,
+        r.attempts.length,
+        reqKind,
+        reqValue,
+        upKind,
+        upValue,
+        resKind,
+        resValue,
+      );
+      count++;
+    } catch (err) {
+      slots.length = mark.slots;
+      attempts.length = mark.attempts;
+      at = mark.at;
+      onSkip(r, err);
     }
-    return { meta, turn, req, up: upstreamOf(request, upstreamRequest), res };
-  });
-  return { seq, ...opts, records, arena: arena.buffer };
+  }
+  return { seq, ...opts, count, slots, attempts, arena: arena.subarray(0, at) };
 }
 
-function parseBytes(b: Buffer): unknown {
-  const text = b.toString('utf8');
+function parseText(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -117,35 +184,96 @@ function parseBytes(b: Buffer): unknown {
   }
 }
 
-/** The worker's side: CallRecords again (bytes of the request parsed, upstream request rebuilt). */
+const str = (v: unknown): string => v as string;
+const strOrNull = (v: unknown): string | null => (v === null ? null : (v as string));
+const numOrNull = (v: unknown): number | null => (v === null ? null : (v as number));
+
+/** The worker's side: CallRecords again (request bytes parsed, upstream request rebuilt). */
 export function decodeBatch(batch: WireBatch): QueuedRecord[] {
-  const arena = Buffer.from(batch.arena);
-  const slice = (s: Span): Buffer => arena.subarray(s[0], s[0] + s[1]);
-  return batch.records.map((w) => {
-    const request = 'b' in w.req ? parseBytes(slice(w.req.b)) : w.req.v;
+  const arena = Buffer.from(batch.arena.buffer, batch.arena.byteOffset, batch.arena.byteLength);
+  const s = batch.slots;
+  const out: QueuedRecord[] = [];
+  let at = 0;
+  let a = 0;
+  for (let i = 0; i < batch.count; i++) {
+    const o = i * SLOTS;
+    const take = (len: number): Buffer => {
+      const b = arena.subarray(at, at + len);
+      at += len;
+      return b;
+    };
+    const request =
+      (s[o + 21] as Req) === Req.Bytes ? parseText(take(s[o + 22] as number).toString('utf8')) : parseText(str(s[o + 22]));
+    const upKind = s[o + 23] as Up;
+    const upValue = s[o + 24] as string | null;
+    const resKind = s[o + 25] as Res;
+    const resValue = s[o + 26] as number | string | null;
     let upstreamRequest: unknown;
-    if ('same' in w.up) upstreamRequest = request;
-    else if ('patch' in w.up) {
+    if (upKind === Up.Same) upstreamRequest = request;
+    else if (upKind === Up.Patch) {
+      const { patch, del } = JSON.parse(str(upValue)) as { patch: Record<string, unknown>; del?: string[] };
       const up: Record<string, unknown> = isObject(request) ? { ...request } : {};
-      for (const k of w.up.del) delete up[k];
-      upstreamRequest = Object.assign(up, w.up.patch);
-    } else upstreamRequest = w.up.v;
+      for (const k of del ?? []) delete up[k];
+      upstreamRequest = Object.assign(up, patch);
+    } else upstreamRequest = parseText(str(upValue));
     let response: RecordedResponse;
-    switch (w.res.kind) {
-      case 'raw-json':
-        response = { kind: 'raw-json', bytes: slice(w.res.b) };
+    switch (resKind) {
+      case Res.None:
+        response = { kind: 'none' };
         break;
-      case 'sse':
-        response = { kind: 'sse', chunks: [slice(w.res.b)] };
+      case Res.Json:
+        response = { kind: 'json', body: parseText(str(resValue)) };
         break;
-      case 'none':
-      case 'json':
-        response = w.res;
+      case Res.RawJson:
+        response = { kind: 'raw-json', bytes: take(resValue as number) };
         break;
-      case 'chunks':
-        response = w.res as RecordedResponse;
+      case Res.Sse:
+        response = { kind: 'sse', chunks: [take(resValue as number)] };
+        break;
+      case Res.Chunks:
+        response = { kind: 'chunks', chunks: JSON.parse(str(resValue)) as never[] };
+        break;
     }
-    const rec: CallRecord = { ...w.meta, request, requestBytes: null, upstreamRequest, response };
-    return { rec, turn: w.turn };
-  });
+    const attempts: AttemptRecord[] = [];
+    for (let k = 0; k < (s[o + 20] as number); k++, a += ATTEMPT_SLOTS) {
+      const t = batch.attempts;
+      attempts.push({
+        provider: str(t[a]),
+        model: str(t[a + 1]),
+        status: numOrNull(t[a + 2]),
+        error: strOrNull(t[a + 3]),
+        latency_ms: t[a + 4] as number,
+      });
+    }
+    const metadata = s[o + 9] === null ? null : (JSON.parse(str(s[o + 9])) as Record<string, unknown>);
+    const usage = s[o + 16] === null ? null : (JSON.parse(str(s[o + 16])) as CallRecord['usage']);
+    const rec: CallRecord = {
+      id: str(s[o]),
+      startedAt: s[o + 1] as number,
+      endpoint: str(s[o + 2]),
+      model: strOrNull(s[o + 3]),
+      provider: strOrNull(s[o + 4]),
+      upstreamModel: strOrNull(s[o + 5]),
+      stream: s[o + 6] === true,
+      keyId: strOrNull(s[o + 7]),
+      sessionId: strOrNull(s[o + 8]),
+      metadata,
+      request,
+      requestBytes: null,
+      upstreamRequest,
+      response,
+      status: s[o + 10] as CallStatus,
+      httpStatus: s[o + 11] as number,
+      error: strOrNull(s[o + 12]),
+      latencyMs: s[o + 13] as number,
+      ttftMs: numOrNull(s[o + 14]),
+      overheadMs: s[o + 15] as number,
+      attempts,
+      usage,
+      replayOf: strOrNull(s[o + 17]),
+      sessionOf: strOrNull(s[o + 18]),
+    };
+    out.push({ rec, turn: numOrNull(s[o + 19]) });
+  }
+  return out;
 }

@@ -13,7 +13,9 @@ export type ToWorker =
   /** Write what is queued now, without waiting for a pending retry. */
   | { type: 'flush' }
   /** Write what is queued (for at most timeoutMs), close the database, exit. */
-  | { type: 'close'; timeoutMs: number };
+  | { type: 'close'; timeoutMs: number }
+  /** Exit at once, writing nothing more (what a crash does; handled between two statements). */
+  | { type: 'exit' };
 
 export type FromWorker =
   | ({ type: 'progress' } & Progress)
@@ -27,9 +29,7 @@ export interface LinkHandlers {
 }
 
 export interface WriterLink {
-  post(msg: ToWorker, transfer?: ArrayBuffer[]): void;
-  /** Ends the link abruptly (a crash, as far as the writer can tell). */
-  terminate(): Promise<void>;
+  post(msg: ToWorker): void;
 }
 
 export type LinkFactory = (handlers: LinkHandlers) => WriterLink;
@@ -60,6 +60,8 @@ export function serve(
         return;
       case 'flush':
         await pipeline.drainNow();
+        return;
+      case 'exit':
         return;
       case 'close': {
         const left = await pipeline.flush(m.timeoutMs);
@@ -121,12 +123,11 @@ export function workerLink(init: WorkerInit): LinkFactory {
       ended = true;
       handlers.exit(closing ? null : (failure ?? new Error(`trace worker exited with code ${code}`)));
     });
+    // Never worker.terminate(): stopping a thread inside a native SQLite call can abort the
+    // whole process (better-sqlite3 #1507). The worker stops itself between statements instead.
     return {
-      post: (msg, transfer) => {
-        if (!ended) worker.postMessage(msg, transfer);
-      },
-      terminate: async () => {
-        await worker.terminate();
+      post: (msg) => {
+        if (!ended) worker.postMessage(msg);
       },
     };
   };
@@ -151,12 +152,13 @@ export function inlineLink(sink: TraceSink, settings: PipelineSettings = {}): Li
     );
     return {
       post: (msg) => {
-        if (!ended) setImmediate(() => void handle(msg));
-      },
-      terminate: async () => {
         if (ended) return;
-        ended = true;
-        handlers.exit(new Error('terminated'));
+        if (msg.type === 'exit') {
+          ended = true;
+          setImmediate(() => handlers.exit(new Error('exited')));
+          return;
+        }
+        setImmediate(() => void handle(msg));
       },
     };
   };

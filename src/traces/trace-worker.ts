@@ -67,7 +67,11 @@ function start(): void {
       port.close();
     },
   );
-  port.on('message', (m: ToWorker) => void handle(m));
+  port.on('message', (m: ToWorker) => {
+    // Between two statements (messages are read between transactions): a clean way to die.
+    if (m.type === 'exit') process.exit(1);
+    void handle(m);
+  });
 }
 
 start();

@@ -8,7 +8,7 @@
  */
 import type { CallRecord, CallRecorder } from '../gateway/call-record';
 import type { StoredSummary } from './trace-pipeline';
-import { encodeBatch, type QueuedRecord } from './trace-wire';
+import { encodeBatch, type QueuedRecord, type WireBatch } from './trace-wire';
 import type { FromWorker, LinkFactory, WriterLink } from './trace-worker-link';
 
 export { toJsonTrace } from './trace-pipeline';
@@ -25,10 +25,6 @@ export interface TraceWriterOptions {
   onStored?: (t: StoredSummary) => void;
 }
 
-interface SentBatch {
-  seq: number;
-  items: QueuedRecord[];
-}
 
 const MAX_RESTART_MS = 5000;
 /** Most records in one message: cloning a message is main-thread work, so bursts are spread out. */
@@ -37,7 +33,7 @@ const MAX_POST = 500;
 export class TraceWriter implements CallRecorder {
   private pending: QueuedRecord[] = [];
   /** Sent to the worker and not yet reported done, oldest first. */
-  private readonly sent: SentBatch[] = [];
+  private readonly sent: WireBatch[] = [];
   private sentCount = 0;
   private seq = 0;
   private dropped = 0;
@@ -85,6 +81,11 @@ export class TraceWriter implements CallRecorder {
     return true;
   }
 
+  /** Starts the worker now (it also starts on the first batch), so the first trace does not wait for it. */
+  start(): void {
+    this.ensureLink();
+  }
+
   /** Traces recorded and not yet stored (here or in the worker). */
   queueDepth(): number {
     return this.pending.length + this.sentCount;
@@ -108,9 +109,22 @@ export class TraceWriter implements CallRecorder {
     return this.link;
   }
 
-  private post(batch: SentBatch, replay: boolean): void {
-    const link = this.ensureLink();
-    if (!link) return;
+  private post(batch: WireBatch): void {
+    // Cloned, not transferred: the packed batch stays here until the worker reports it stored.
+    this.ensureLink()?.post({ type: 'batch', batch });
+  }
+
+  /** Packs what is pending and sends it as one batch (a burst in several, one per turn of the event loop). */
+  private send(all = false): void {
+    if (this.pending.length === 0) return;
+    const items = this.pending.splice(0, all ? this.pending.length : MAX_POST);
+    if (this.pending.length > 0 && !this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.send();
+      }, 0);
+      this.timer.unref();
+    }
     let storeBodies = true;
     let jsonl: string | null = null;
     try {
@@ -119,25 +133,17 @@ export class TraceWriter implements CallRecorder {
     } catch {
       // config not readable: defaults
     }
-    const wire = encodeBatch(batch.items, batch.seq, { replay, storeBodies, jsonl });
-    link.post({ type: 'batch', batch: wire }, [wire.arena]);
-  }
-
-  /** Sends what is pending as one batch (a burst in several, one per turn of the event loop). */
-  private send(all = false): void {
-    if (this.pending.length === 0) return;
-    const batch: SentBatch = { seq: ++this.seq, items: this.pending.splice(0, all ? this.pending.length : MAX_POST) };
-    if (this.pending.length > 0 && !this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        this.send();
-      }, 0);
-      this.timer.unref();
-    }
+    const batch = encodeBatch(items, ++this.seq, { replay: false, storeBodies, jsonl }, (rec, err) => {
+      this.dropped++;
+      this.opts.logger.error(
+        { error: err instanceof Error ? err.message : String(err), trace_id: rec.id },
+        'trace could not be packed; dropped',
+      );
+    });
     this.sent.push(batch);
-    this.sentCount += batch.items.length;
+    this.sentCount += batch.count;
     try {
-      this.post(batch, false);
+      this.post(batch);
     } catch (err) {
       // Kept in `sent`: handed over again when the worker is back.
       this.opts.logger.error({ error: err instanceof Error ? err.message : String(err) }, 'trace batch not sent');
@@ -150,7 +156,7 @@ export class TraceWriter implements CallRecorder {
         this.restartMs = 0;
         this.written += m.written;
         this.dropped += m.dropped;
-        while (this.sent.length > 0 && this.sent[0]!.seq <= m.upTo) this.sentCount -= this.sent.shift()!.items.length;
+        while (this.sent.length > 0 && this.sent[0]!.seq <= m.upTo) this.sentCount -= this.sent.shift()!.count;
         if (this.opts.onStored) for (const s of m.stored) this.callOnStored(s);
         const waiters = this.waiters;
         this.waiters = [];
@@ -190,14 +196,17 @@ export class TraceWriter implements CallRecorder {
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       if (!this.ensureLink()) return;
-      for (const b of this.sent) this.post(b, true);
+      for (const b of this.sent) this.post({ ...b, replay: true });
     }, this.restartMs);
     this.restartTimer.unref();
   }
 
-  /** Stops the worker abruptly, as a crash would; the writer restarts it and loses nothing. */
-  async terminateWorker(): Promise<void> {
-    await this.link?.terminate();
+  /**
+   * Makes the worker exit at once, dropping what it holds, as a crash would; the writer restarts
+   * it and hands it every unwritten record again.
+   */
+  abortWorker(): void {
+    this.link?.post({ type: 'exit' });
   }
 
   /** Writes everything queued; gives up (keeping the queue) after `timeoutMs`. */
@@ -240,7 +249,13 @@ export class TraceWriter implements CallRecorder {
     const link = this.link;
     if (!link) return;
     await new Promise<void>((resolve) => {
-      const t = setTimeout(() => void link.terminate().finally(resolve), 5000);
+      // A worker that does not answer (a database stuck past its busy timeout) is left to end
+      // with the process: stopping it from here could abort the process (see trace-worker-link).
+      const t = setTimeout(() => {
+        this.opts.logger.error({}, 'trace worker did not close in time; leaving it');
+        resolve();
+      }, 10_000);
+      t.unref();
       this.closing = {
         done: () => {
           clearTimeout(t);

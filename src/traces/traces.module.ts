@@ -38,6 +38,7 @@ class TracesLifecycle implements OnModuleInit, BeforeApplicationShutdown, OnAppl
   ) {}
 
   onModuleInit(): void {
+    if (this.config.current.config.traces.enabled) this.writer.start();
     const prune = (): void => {
       const days = this.config.current.config.traces.retention_days;
       if (days <= 0 || this.pruning) return;

@@ -503,7 +503,7 @@ function suite(
         for (const r of held) w.record(r);
         await new Promise((r) => setTimeout(r, 300));
         expect(w.queueDepth()).toBe(20);
-        await w.terminateWorker();
+        w.abortWorker();
         await new Promise((r) => setTimeout(r, 300));
         expect(w.queueDepth()).toBe(20);
       } finally {
