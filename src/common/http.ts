@@ -38,7 +38,9 @@ export class UpstreamHttp implements HttpClient {
     let pool = this.pools.get(origin);
     if (!pool) {
       pool = new Pool(origin, {
-        connections: 256,
+        // No cap: every concurrent call gets its own connection (streams last minutes; a cap
+        // would queue calls behind them until their first-byte timeout).
+        connections: null,
         pipelining: 1,
         keepAliveTimeout: 30_000,
         headersTimeout: 0,

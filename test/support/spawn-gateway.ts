@@ -13,9 +13,9 @@ import { join, resolve } from 'node:path';
 export const ROOT = resolve(__dirname, '../..');
 export const MASTER_KEY = 'test-master-key-0123456789abcdef';
 
-/** The command line of the gateway (node + flags + src/main.ts). */
+/** The command line of the gateway (node + ts-node + flags + src/main.ts); `-r x.ts` in flags works. */
 export function gatewayArgs(nodeArgs: string[] = []): string[] {
-  return [...nodeArgs, '-r', require.resolve('ts-node/register/transpile-only'), join(ROOT, 'src/main.ts')];
+  return ['-r', require.resolve('ts-node/register/transpile-only'), ...nodeArgs, join(ROOT, 'src/main.ts')];
 }
 
 export interface GatewayProcessOptions {
