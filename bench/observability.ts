@@ -3,8 +3,9 @@
  *
  * 1. In process: the synchronous part a call pays when it finishes — CallObservers.observe() with
  *    /metrics only (what the gateway did before), and with the debug call log (at info: one level
- *    check), two alert rules and the OpenTelemetry queue. Plus, separately, the work done later,
- *    off the request path: building the spans of one record (a JSON body and a 30-chunk stream).
+ *    check), two alert rules and the OpenTelemetry queue. Plus, separately, the work done later:
+ *    on the event loop at each flush (a plain summary of the record, bytes packed for the worker)
+ *    and on the span worker thread (finish reasons from the bytes, the spans).
  * 2. End to end: the gateway with OTEL_EXPORTER_OTLP_ENDPOINT set (spans sent to a local OTLP
  *    sink in this process) against the same gateway without it, interleaved rounds, each proxy
  *    pinned to core 1, the bench upstream and the load generator to core 0.
@@ -26,9 +27,9 @@ import { CallLog } from '../src/observability/call-log';
 import { CallObservers } from '../src/observability/call-observers';
 import { createLogger } from '../src/observability/logger';
 import { GatewayMetrics } from '../src/observability/metrics';
-import { ChosenTraceIds, emitCallSpans } from '../src/observability/otel/call-spans';
 import { OtelCalls } from '../src/observability/otel/otel-calls';
-import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { SpanBuilder } from '../src/observability/otel/span-builder';
+import { packBatch, toSpanInput } from '../src/observability/otel/span-input';
 import { knownSecrets } from '../src/observability/secrets';
 import { runLoad, type LoadResult } from './load';
 
@@ -138,15 +139,24 @@ async function inProcess(): Promise<string[][]> {
   const all = nsPer(N, (i) => full.observe(recs[i & 1] as CallRecord));
   await alerts.close();
 
-  const provider = new BasicTracerProvider({ idGenerator: new ChosenTraceIds() });
-  const deps = {
-    tracer: provider.getTracer('bench'),
-    ids: new ChosenTraceIds(),
-    provider: () => ({ type: 'openai', baseUrl: 'http://127.0.0.1:1/v1' }),
-    scrubber: knownSecrets,
-  };
-  const jsonSpan = nsPer(20_000, () => emitCallSpans(recs[0] as CallRecord, deps));
-  const sseSpan = nsPer(20_000, () => emitCallSpans(recs[1] as CallRecord, deps));
+  // The two halves of the span work, each per record: on the event loop at each flush (summary,
+  // packing), and on the span worker (facts from bytes, spans; export not included).
+  const lookup = (): { type: string; baseUrl: string } => ({
+    type: 'openai',
+    baseUrl: 'http://127.0.0.1:1/v1',
+  });
+  const packJson = nsPer(20_000, () => packBatch([toSpanInput(recs[0] as CallRecord, lookup, knownSecrets)]));
+  const packSse = nsPer(20_000, () => packBatch([toSpanInput(recs[1] as CallRecord, lookup, knownSecrets)]));
+  const builder = new SpanBuilder({
+    settings: { url: 'http://127.0.0.1:9/v1/traces', headers: {}, serviceName: 'bench', ratio: 1 },
+    warn: () => undefined,
+    exporter: nullExporter,
+  });
+  const jsonBatch = packBatch([toSpanInput(recs[0] as CallRecord, lookup, knownSecrets)]);
+  const sseBatch = packBatch([toSpanInput(recs[1] as CallRecord, lookup, knownSecrets)]);
+  const jsonSpan = nsPer(20_000, () => builder.build(jsonBatch.inputs, jsonBatch.arena));
+  const sseSpan = nsPer(20_000, () => builder.build(sseBatch.inputs, sseBatch.arena));
+  await builder.shutdown();
   await otel.shutdown();
   return [
     ['on the request path: observe(), metrics only', (base / 1000).toFixed(3), '1.00'],
@@ -155,8 +165,10 @@ async function inProcess(): Promise<string[][]> {
       (all / 1000).toFixed(3),
       (all / base).toFixed(2),
     ],
-    ['off the path: spans of one JSON call (built later)', (jsonSpan / 1000).toFixed(3), '-'],
-    ['off the path: spans of one 30-chunk stream (built later)', (sseSpan / 1000).toFixed(3), '-'],
+    ['event loop, at each flush: summary of one JSON call', (packJson / 1000).toFixed(3), '-'],
+    ['event loop, at each flush: summary of one 30-chunk stream', (packSse / 1000).toFixed(3), '-'],
+    ['span worker: spans of one JSON call', (jsonSpan / 1000).toFixed(3), '-'],
+    ['span worker: spans of one 30-chunk stream', (sseSpan / 1000).toFixed(3), '-'],
   ];
 }
 

@@ -3,6 +3,12 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { TraceUsage } from '../common/openai.types';
 import type { CallRecord } from '../gateway/call-record';
 
+interface RequestLabels {
+  model: string;
+  provider: string;
+  status: string;
+}
+
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
 export class GatewayMetrics {
@@ -12,6 +18,7 @@ export class GatewayMetrics {
     help: 'Calls on /v1 by requested model, provider and outcome.',
     labelNames: ['model', 'provider', 'status'] as const,
     registers: [this.registry],
+    collect: () => this.flushRequests(),
   });
   private readonly duration = new Histogram({
     name: 'gateway_request_duration_seconds',
@@ -30,6 +37,7 @@ export class GatewayMetrics {
     help: 'Tokens by type (prompt, completion, cached, reasoning).',
     labelNames: ['type'] as const,
     registers: [this.registry],
+    collect: () => this.flushTokens(),
   });
   private readonly upstreamErrors = new Counter({
     name: 'gateway_upstream_errors_total',
@@ -112,19 +120,51 @@ export class GatewayMetrics {
     this.imageCache.inc({ result: 'miss' });
   }
 
+  /**
+   * Per-call counts are kept in plain numbers and handed to prom-client when /metrics is read
+   * (its `inc` hashes and validates labels on every call). Bounded: models come from callers.
+   */
+  private readonly pendingRequests = new Map<string, { labels: RequestLabels; n: number }>();
+  private readonly pendingTokens = { prompt: 0, completion: 0, cached: 0, reasoning: 0 };
+
   /** One finished call (tokens are counted when its usage is known: see `tokensOf`). */
   observe(rec: CallRecord): void {
-    this.requests.inc({ model: rec.model ?? '', provider: rec.provider ?? '', status: rec.status });
+    const model = rec.model ?? '';
+    const provider = rec.provider ?? '';
+    const key = `${model}\u0000${provider}\u0000${rec.status}`;
+    const entry = this.pendingRequests.get(key);
+    if (entry) entry.n++;
+    else {
+      if (this.pendingRequests.size >= 5000) this.flushRequests();
+      this.pendingRequests.set(key, { labels: { model, provider, status: rec.status }, n: 1 });
+    }
     this.duration.observe(rec.latencyMs / 1000);
     if (rec.ttftMs !== null) this.ttft.observe(rec.ttftMs / 1000);
   }
 
   tokensOf(u: TraceUsage | null): void {
     if (u) {
-      this.tokens.inc({ type: 'prompt' }, u.prompt_tokens);
-      this.tokens.inc({ type: 'completion' }, u.completion_tokens);
-      if (u.cached_tokens) this.tokens.inc({ type: 'cached' }, u.cached_tokens);
-      if (u.reasoning_tokens) this.tokens.inc({ type: 'reasoning' }, u.reasoning_tokens);
+      const t = this.pendingTokens;
+      t.prompt += u.prompt_tokens;
+      t.completion += u.completion_tokens;
+      t.cached += u.cached_tokens;
+      t.reasoning += u.reasoning_tokens;
+    }
+  }
+
+  private flushRequests(): void {
+    for (const [key, e] of this.pendingRequests) {
+      if (e.n > 0) this.requests.inc(e.labels, e.n);
+      if (this.pendingRequests.size > 1000) this.pendingRequests.delete(key);
+      else e.n = 0;
+    }
+  }
+
+  private flushTokens(): void {
+    const t = this.pendingTokens;
+    for (const type of ['prompt', 'completion', 'cached', 'reasoning'] as const) {
+      if (t[type] > 0) this.tokens.inc({ type }, t[type]);
+      t[type] = 0;
     }
   }
 }

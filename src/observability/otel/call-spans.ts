@@ -1,5 +1,5 @@
 /**
- * One finished CallRecord → one SERVER span for the /v1 call and one CLIENT child span per
+ * One finished call (its SpanInput) → one SERVER span for the /v1 call and one CLIENT child span per
  * upstream attempt, with explicit start and end times (the call already happened). The span's
  * trace id is the gateway trace id (a UUID is 32 hex digits), so a trace found in the UI is found
  * in the tracing back end under the same id.
@@ -22,15 +22,10 @@ import {
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
 } from '@opentelemetry/semantic-conventions';
-import type { AttemptRecord, CallRecord } from '../../gateway/call-record';
-import type { SecretScrubber } from '../secrets';
+import type { AttemptRecord } from '../../gateway/call-record';
 import { DEFAULT_HOSTS, GATEWAY, GEN_AI, operationOf, providerNames } from './gen-ai';
-import { responseFacts } from './response-facts';
-
-export interface ProviderInfo {
-  type: string;
-  baseUrl?: string | undefined;
-}
+import type { ResponseFacts } from './response-facts';
+import type { ProviderInfo, SpanInput } from './span-input';
 
 /**
  * The SDK's random ids (not cryptographic: ids, not secrets), except that the next trace id can be
@@ -50,8 +45,6 @@ export class ChosenTraceIds implements IdGenerator {
     return this.random.generateSpanId();
   }
 }
-
-const MAX_MESSAGE = 500;
 
 const servers = new Map<string, Attributes>();
 
@@ -82,15 +75,6 @@ function set(
   if (value !== null && value !== undefined) attrs[key] = value;
 }
 
-function requestParams(request: unknown, attrs: Attributes): void {
-  if (request === null || typeof request !== 'object') return;
-  const r = request as Record<string, unknown>;
-  const maxTokens = r.max_completion_tokens ?? r.max_tokens;
-  if (typeof maxTokens === 'number') attrs[GEN_AI.REQUEST_MAX_TOKENS] = maxTokens;
-  if (typeof r.temperature === 'number') attrs[GEN_AI.REQUEST_TEMPERATURE] = r.temperature;
-  if (typeof r.top_p === 'number') attrs[GEN_AI.REQUEST_TOP_P] = r.top_p;
-}
-
 function attemptErrorType(a: AttemptRecord): string {
   if (a.status !== null) return String(a.status);
   return a.error !== null && /timed out|timeout/i.test(a.error) ? 'timeout' : 'connection_error';
@@ -99,19 +83,13 @@ function attemptErrorType(a: AttemptRecord): string {
 export interface SpanBuildDeps {
   tracer: Tracer;
   ids: ChosenTraceIds;
-  provider: (id: string) => ProviderInfo | undefined;
-  scrubber: SecretScrubber;
-}
-
-function message(scrubber: SecretScrubber, text: string | null): string | undefined {
-  return text === null ? undefined : scrubber.scrub(text).slice(0, MAX_MESSAGE);
 }
 
 /** Builds and ends the spans of one call. */
-export function emitCallSpans(rec: CallRecord, deps: SpanBuildDeps): void {
+export function emitCallSpans(input: SpanInput, facts: ResponseFacts, deps: SpanBuildDeps): void {
+  const rec = input.call;
   const operation = operationOf(rec.endpoint);
-  const facts = responseFacts(rec.response);
-  const info = rec.provider !== null ? deps.provider(rec.provider) : undefined;
+  const info = rec.provider !== null ? input.providers[rec.provider] : undefined;
   const names = providerNames(info?.type);
   const start = rec.startedAt;
   const end = rec.startedAt + rec.latencyMs;
@@ -149,7 +127,9 @@ export function emitCallSpans(rec: CallRecord, deps: SpanBuildDeps): void {
   set(attrs, GATEWAY.SESSION_ID, rec.sessionId);
   set(attrs, GEN_AI.CONVERSATION_ID, rec.sessionId);
   set(attrs, GATEWAY.REPLAY_OF, rec.replayOf);
-  requestParams(rec.request, attrs);
+  set(attrs, GEN_AI.REQUEST_MAX_TOKENS, rec.params.maxTokens);
+  set(attrs, GEN_AI.REQUEST_TEMPERATURE, rec.params.temperature);
+  set(attrs, GEN_AI.REQUEST_TOP_P, rec.params.topP);
   if (rec.status === 'error') attrs[ATTR_ERROR_TYPE] = facts.errorCode ?? String(rec.httpStatus);
 
   deps.ids.next = /^[0-9a-f]{32}$/.test(rec.id.replace(/-/g, '')) ? rec.id.replace(/-/g, '') : null;
@@ -159,13 +139,12 @@ export function emitCallSpans(rec: CallRecord, deps: SpanBuildDeps): void {
     ROOT_CONTEXT,
   );
   deps.ids.next = null;
-  if (rec.status === 'error')
-    span.setStatus({ code: SpanStatusCode.ERROR, message: message(deps.scrubber, rec.error) ?? '' });
+  if (rec.status === 'error') span.setStatus({ code: SpanStatusCode.ERROR, message: rec.error ?? '' });
   const parent = trace.setSpan(ROOT_CONTEXT, span);
 
   let at = start;
   rec.attempts.forEach((a, index) => {
-    const aInfo = deps.provider(a.provider);
+    const aInfo = input.providers[a.provider];
     const aNames = providerNames(aInfo?.type);
     const aStart = Math.min(at, end);
     const aEnd = Math.min(aStart + a.latency_ms, end);
@@ -188,8 +167,7 @@ export function emitCallSpans(rec: CallRecord, deps: SpanBuildDeps): void {
       { kind: SpanKind.CLIENT, startTime: aStart, attributes: aAttrs },
       parent,
     );
-    if (failed)
-      child.setStatus({ code: SpanStatusCode.ERROR, message: message(deps.scrubber, a.error) ?? '' });
+    if (failed) child.setStatus({ code: SpanStatusCode.ERROR, message: a.error ?? '' });
     child.end(aEnd);
   });
   span.end(end);

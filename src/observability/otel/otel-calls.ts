@@ -1,25 +1,21 @@
 /**
- * The OpenTelemetry observer: finished CallRecords are queued (O(1), bounded) and turned into
- * spans on a timer, off the request path; a BatchSpanProcessor sends them with the official
- * OTLP/HTTP exporter. Shutdown builds what is queued and flushes every span.
+ * The OpenTelemetry observer. observe() only queues the finished CallRecord (O(1), bounded,
+ * sampled by trace id). A timer turns the queue into one batch of plain SpanInputs — error texts
+ * scrubbed, providers resolved, response bytes packed into one arena — and posts it to the span
+ * worker thread, which builds the spans and exports them (span-builder.ts). Span building, OTLP
+ * serialization and the export's HTTP thus run off the event loop that serves calls. Shutdown
+ * posts what is queued and waits (bounded) until the worker has sent every span.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import type { ExportResult } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  type ReadableSpan,
-  type SpanExporter,
-} from '@opentelemetry/sdk-trace-base';
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { CallRecord } from '../../gateway/call-record';
 import type { CallObserver } from '../call-observers';
 import type { SecretScrubber } from '../secrets';
-import { ChosenTraceIds, emitCallSpans, type ProviderInfo } from './call-spans';
+import type { FromSpanWorker, SpanWorkerInit, ToSpanWorker } from './otel-worker';
 import type { OtelSettings } from './otel-settings';
+import { SpanBuilder } from './span-builder';
+import { packBatch, toSpanInput, type ProviderInfo } from './span-input';
 
 export interface OtelCallsOptions {
   settings: OtelSettings;
@@ -28,25 +24,16 @@ export interface OtelCallsOptions {
   logger: { warn(obj: object, msg: string): void };
   /** Records waiting to become spans; beyond it they are dropped and counted. */
   maxQueue?: number;
-  /** How often queued records become spans. */
+  /** How often queued records are handed to the span builder. */
   buildIntervalMs?: number;
   /** BatchSpanProcessor delay between exports (default 1000 ms, or OTEL_BSP_SCHEDULE_DELAY). */
   exportDelayMs?: number;
   /** Longest wait for the last export at shutdown. */
   shutdownTimeoutMs?: number;
-  /** Another exporter instead of OTLP/HTTP (tests). */
+  /** Build and export in this thread instead of a worker (benches); required with `exporter`. */
+  inThread?: boolean;
+  /** Another exporter instead of OTLP/HTTP (in-thread only). */
   exporter?: SpanExporter;
-}
-
-function packageVersion(): string | undefined {
-  try {
-    const pkg = JSON.parse(readFileSync(resolve(__dirname, '../../../package.json'), 'utf8')) as {
-      version?: unknown;
-    };
-    return typeof pkg.version === 'string' ? pkg.version : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Trace-id ratio sampling: the first 8 hex digits of the id (a random UUID) against the ratio. */
@@ -57,36 +44,70 @@ export function sampled(id: string, ratio: number): boolean {
   return Number.isFinite(n) && n / 0x1_0000_0000 < ratio;
 }
 
-/** Says when exports fail (once per failing streak), never with the endpoint's headers. */
-class ReportingExporter implements SpanExporter {
-  private failing = false;
+/** The worker's script: compiled JavaScript, or TypeScript through ts-node (tests, benches). */
+function workerScript(): { script: string; eval: boolean } {
+  const file = join(__dirname, `otel-worker${extname(__filename)}`);
+  if (!file.endsWith('.ts')) return { script: file, eval: false };
+  const tsNode = require.resolve('ts-node/register/transpile-only');
+  return {
+    script: `if (!require.extensions['.ts']) require(${JSON.stringify(tsNode)}); require(${JSON.stringify(file)});`,
+    eval: true,
+  };
+}
 
-  constructor(
-    private readonly inner: SpanExporter,
-    private readonly url: string,
-    private readonly logger: { warn(obj: object, msg: string): void },
-  ) {}
+interface Sink {
+  post(msg: Extract<ToSpanWorker, { type: 'spans' }>): void;
+  close(): Promise<void>;
+}
 
-  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
-    this.inner.export(spans, (result) => {
-      if (result.code !== 0 && !this.failing) {
-        this.failing = true;
-        this.logger.warn(
-          { endpoint: this.url, spans: spans.length, error: result.error?.message ?? 'export failed' },
-          'OpenTelemetry export failed; spans are dropped until the endpoint answers',
-        );
-      } else if (result.code === 0) this.failing = false;
-      done(result);
-    });
-  }
+function threadSink(opts: OtelCallsOptions): Sink {
+  const builder = new SpanBuilder({
+    settings: opts.settings,
+    warn: (obj, msg) => opts.logger.warn(obj, msg),
+    ...(opts.exportDelayMs !== undefined ? { exportDelayMs: opts.exportDelayMs } : {}),
+    ...(opts.exporter ? { exporter: opts.exporter } : {}),
+  });
+  return { post: (m) => builder.build(m.inputs, m.arena), close: () => builder.shutdown() };
+}
 
-  shutdown(): Promise<void> {
-    return this.inner.shutdown();
-  }
-
-  forceFlush(): Promise<void> {
-    return this.inner.forceFlush?.() ?? Promise.resolve();
-  }
+function workerSink(opts: OtelCallsOptions): Sink {
+  const { script, eval: isEval } = workerScript();
+  const init: SpanWorkerInit = {
+    settings: opts.settings,
+    ...(opts.exportDelayMs !== undefined ? { exportDelayMs: opts.exportDelayMs } : {}),
+  };
+  const worker = new Worker(script, { eval: isEval, workerData: init });
+  worker.unref();
+  let alive = true;
+  let closed: (() => void) | null = null;
+  worker.on('message', (m: FromSpanWorker) => {
+    if (m.type === 'warn') opts.logger.warn(m.obj, m.msg);
+    else closed?.();
+  });
+  worker.on('error', (err) => {
+    opts.logger.warn(
+      { error: err.message },
+      'OpenTelemetry span worker failed; spans are no longer exported',
+    );
+  });
+  worker.on('exit', () => {
+    alive = false;
+    closed?.();
+  });
+  return {
+    post: (m) => {
+      if (alive) worker.postMessage(m, [m.arena]);
+    },
+    close: async () => {
+      if (!alive) return;
+      worker.ref(); // keep the process up until the last spans are sent
+      await new Promise<void>((done) => {
+        closed = done;
+        worker.postMessage({ type: 'shutdown' } satisfies ToSpanWorker);
+      });
+      await worker.terminate();
+    },
+  };
 }
 
 export class OtelCalls implements CallObserver {
@@ -94,34 +115,14 @@ export class OtelCalls implements CallObserver {
   private timer: NodeJS.Timeout | null = null;
   private dropped = 0;
   private closed = false;
-  private readonly provider: BasicTracerProvider;
-  private readonly ids = new ChosenTraceIds();
+  private readonly sink: Sink;
   private readonly maxQueue: number;
   private readonly buildIntervalMs: number;
-  private readonly version = packageVersion();
 
   constructor(private readonly opts: OtelCallsOptions) {
     this.maxQueue = opts.maxQueue ?? 10_000;
     this.buildIntervalMs = opts.buildIntervalMs ?? 200;
-    const exporter = new ReportingExporter(
-      opts.exporter ?? new OTLPTraceExporter({ url: opts.settings.url, headers: opts.settings.headers }),
-      opts.settings.url,
-      opts.logger,
-    );
-    const version = this.version;
-    const delay = opts.exportDelayMs ?? (process.env.OTEL_BSP_SCHEDULE_DELAY ? undefined : 1000);
-    this.provider = new BasicTracerProvider({
-      resource: defaultResource().merge(
-        resourceFromAttributes({
-          [ATTR_SERVICE_NAME]: opts.settings.serviceName,
-          ...(version ? { [ATTR_SERVICE_VERSION]: version } : {}),
-        }),
-      ),
-      idGenerator: this.ids,
-      spanProcessors: [
-        new BatchSpanProcessor(exporter, delay === undefined ? {} : { scheduledDelayMillis: delay }),
-      ],
-    });
+    this.sink = opts.inThread || opts.exporter ? threadSink(opts) : workerSink(opts);
   }
 
   observe(rec: CallRecord): void {
@@ -132,7 +133,7 @@ export class OtelCalls implements CallObserver {
     }
     this.queue.push(rec);
     if (!this.timer) {
-      this.timer = setTimeout(() => this.build(), this.buildIntervalMs);
+      this.timer = setTimeout(() => this.flush(), this.buildIntervalMs);
       this.timer.unref();
     }
   }
@@ -142,19 +143,15 @@ export class OtelCalls implements CallObserver {
     return this.dropped;
   }
 
-  private build(): void {
+  private flush(): void {
     this.timer = null;
     const batch = this.queue;
     this.queue = [];
-    const tracer = this.provider.getTracer('llm-trace-gateway', this.version);
+    if (batch.length === 0) return;
+    const items = [];
     for (const rec of batch) {
       try {
-        emitCallSpans(rec, {
-          tracer,
-          ids: this.ids,
-          provider: this.opts.provider,
-          scrubber: this.opts.scrubber,
-        });
+        items.push(toSpanInput(rec, this.opts.provider, this.opts.scrubber));
       } catch (err) {
         this.opts.logger.warn(
           { trace_id: rec.id, error: err instanceof Error ? err.message : String(err) },
@@ -162,14 +159,16 @@ export class OtelCalls implements CallObserver {
         );
       }
     }
+    const { inputs, arena } = packBatch(items);
+    this.sink.post({ type: 'spans', inputs, arena });
   }
 
-  /** Builds what is queued and sends every span (bounded wait). */
+  /** Hands over what is queued and waits (bounded) until every span is sent. */
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
-    this.build();
+    this.flush();
     const timeoutMs = this.opts.shutdownTimeoutMs ?? 10_000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((done) => {
@@ -179,7 +178,7 @@ export class OtelCalls implements CallObserver {
       }, timeoutMs);
       timer.unref();
     });
-    await Promise.race([this.provider.shutdown().catch(() => undefined), timeout]);
+    await Promise.race([this.sink.close().catch(() => undefined), timeout]);
     if (timer) clearTimeout(timer);
   }
 }

@@ -47,7 +47,7 @@ const ERROR_CODE = /"error"\s*:\s*\{[^}]*?"code"\s*:\s*"([^"\\]{1,100})"/;
 
 function factsOfSse(chunks: Buffer[], out: ResponseFacts): void {
   // Model and id come in the first event; finish reasons near the end: scan the whole stream once.
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString('utf8');
   out.model = MODEL.exec(text)?.[1] ?? null;
   out.id = ID.exec(text)?.[1] ?? null;
   out.errorCode = ERROR_CODE.exec(text)?.[1] ?? null;
@@ -55,6 +55,11 @@ function factsOfSse(chunks: Buffer[], out: ResponseFacts): void {
     const r = m[1] as string;
     if (!out.finishReasons.includes(r)) out.finishReasons.push(r);
   }
+}
+
+/** Facts from response bytes: a JSON body or an SSE stream. */
+export function factsFromBytes(kind: 'raw-json' | 'sse', bytes: Buffer): ResponseFacts {
+  return responseFacts(kind === 'sse' ? { kind, chunks: [bytes] } : { kind, bytes });
 }
 
 export function responseFacts(response: RecordedResponse): ResponseFacts {
