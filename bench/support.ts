@@ -1,0 +1,125 @@
+/** What the bench scripts share: processes pinned to cores, free ports, CPU from /proc, tables. */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
+import { resolve } from 'node:path';
+import type { LoadResult } from './load';
+
+export const ROOT = resolve(__dirname, '..');
+export const TS_NODE = ['-r', 'ts-node/register/transpile-only'];
+
+const children: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
+/** Pins a process (all its threads) to one core; runs unpinned where taskset is missing. */
+export function pin(core: number, pid: number): void {
+  try {
+    execFileSync('taskset', ['-a', '-cp', String(core), String(pid)], { stdio: 'ignore' });
+  } catch {
+    // taskset missing: run unpinned
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createNetServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => ok(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+/** Starts a node process (pinned to `core` when given); resolves once its /health answers. */
+export async function startServer(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  port: number,
+  core?: number,
+): Promise<ChildProcess> {
+  const proc = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.push(proc);
+  if (core !== undefined) pin(core, proc.pid ?? 0);
+  const state = { exited: null as number | null };
+  proc.on('exit', (code) => (state.exited = code ?? -1));
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (state.exited !== null) throw new Error(`${name} exited with ${String(state.exited)}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/health`);
+      await res.arrayBuffer();
+      // Threads started during boot (libuv, V8 helpers) get the pin too.
+      if (core !== undefined) pin(core, proc.pid ?? 0);
+      return proc;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`${name} did not start within 60 s`);
+}
+
+export function stopAll(): void {
+  for (const c of children) c.kill('SIGTERM');
+}
+
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU ms used so far by a process: its main thread, and all its threads (Linux /proc). */
+export function cpuMsOf(pid: number): { main: number; all: number } {
+  const read = (path: string): number => {
+    try {
+      const s = readFileSync(path, 'utf8');
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      return ((Number(f[11]) + Number(f[12])) / CLK_TCK) * 1000;
+    } catch {
+      return NaN;
+    }
+  };
+  return { main: read(`/proc/${pid}/task/${pid}/stat`), all: read(`/proc/${pid}/stat`) };
+}
+
+/** A load run with the CPU the process under test spent on it, in µs per request. */
+export async function measured(
+  pid: number,
+  run: () => Promise<LoadResult>,
+): Promise<LoadResult & { cpuUsPerReq: number }> {
+  const c0 = cpuMsOf(pid).all;
+  const r = await run();
+  const c1 = cpuMsOf(pid).all;
+  return { ...r, cpuUsPerReq: r.requests > 0 ? ((c1 - c0) * 1000) / r.requests : NaN };
+}
+
+/** The median of the rounds: a round disturbed by other load on the machine does not move it. */
+export function median(values: number[]): number {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const mid = v.length >> 1;
+  return v.length % 2 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2;
+}
+
+export function fmt(n: number | null | undefined, digits = 2): string {
+  return n === null || n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits);
+}
+
+/** A Markdown table: first column left-aligned, the rest right-aligned. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
+  const rule = `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
