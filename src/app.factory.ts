@@ -20,6 +20,7 @@ import { loadEnv, type Env } from './config/env';
 import { createLogger, type Logger } from './observability/logger';
 import { builtinRegistry } from './providers/builtin';
 import { createFastPath } from './gateway/fast-path';
+import { OVERHEAD_HEADER } from './gateway/deliveries';
 import { GatewayService } from './gateway/gateway.service';
 import { defaultUiRoot, registerUi, uiBuilt } from './ui/serve-ui';
 
@@ -105,6 +106,14 @@ export async function createApp(
   fastify.addHook('onRequest', (req, _reply, done) => {
     req.t0 = performance.now();
     done();
+  });
+  // /v1 calls answered by Nest (model listing) carry the gateway's time too, like every /v1 call.
+  fastify.addHook('onSend', (req, reply, payload, done) => {
+    if (req.url.startsWith('/v1/') && !reply.hasHeader(OVERHEAD_HEADER)) {
+      const overhead = performance.now() - req.t0 - (req.upstreamWaitMs ?? 0);
+      reply.header(OVERHEAD_HEADER, Math.max(0, overhead).toFixed(3));
+    }
+    done(null, payload);
   });
   if (uiBuilt(defaultUiRoot())) await registerUi(fastify, defaultUiRoot());
   else logger.warn({ root: defaultUiRoot() }, 'web UI not built (npm run build:web); /ui is not served');

@@ -3,6 +3,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** performance.now() when the request arrived (set by an onRequest hook). */
     t0: number;
+    /** Time a handler spent waiting on upstreams (model discovery), left out of the overhead header. */
+    upstreamWaitMs?: number;
   }
 }
 

@@ -99,6 +99,19 @@ describe('the mock provider with the shipped config', () => {
     const overhead = raw.response.headers.get('x-gateway-overhead-ms');
     expect(overhead).not.toBeNull();
     expect(Number(overhead)).toBeGreaterThanOrEqual(0);
+    const stream = await client.chat.completions
+      .create({ model: 'mock', messages: [{ role: 'user', content: 'x' }], stream: true })
+      .withResponse();
+    for await (const _ of stream.data) {
+      // drain
+    }
+    const listed = await client.models.list().withResponse();
+    const retrieved = await client.models.retrieve('mock').withResponse();
+    const failed = await fetch(`${gw.baseURL}/chat/completions`, { method: 'POST', body: '{' });
+    for (const res of [stream.response, listed.response, retrieved.response, failed]) {
+      expect(Number(res.headers.get('x-gateway-overhead-ms'))).toBeGreaterThanOrEqual(0);
+      expect(res.headers.get('x-gateway-overhead-ms')).toMatch(/^\d+\.\d{3}$/);
+    }
   });
 
   it('exposes every metric on /metrics, moving as calls happen', async () => {
