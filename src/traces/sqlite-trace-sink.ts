@@ -9,7 +9,7 @@
 import Database from 'better-sqlite3';
 import type { TraceDraft } from './trace-builder';
 import type { TraceSink } from './trace-pipeline';
-import { addRollup, ROLLUP_UPSERT, rollupRows } from './trace-rollup';
+import { ROLLUP_LEVELS, RollupDelta, rollupUpsert, type RollupTable } from './trace-rollup';
 import type { StoredTrace } from './trace-store';
 import { TRACE_COLUMNS } from './trace-sql';
 import { SessionDeltas } from './threading';
@@ -31,7 +31,7 @@ export class SqliteTraceSink implements TraceSink {
   private readonly countSession: Database.Statement;
   private readonly sessionModels: Database.Statement;
   private readonly upsertSession: Database.Statement;
-  private readonly upsertRollup: Database.Statement;
+  private readonly upsertRollup: Map<RollupTable, Database.Statement>;
   private readonly findId: Database.Statement;
   private readonly write: (drafts: readonly TraceDraft[], storeBodies: boolean) => StoredTrace[];
 
@@ -66,7 +66,7 @@ export class SqliteTraceSink implements TraceSink {
          models = excluded.models,
          total_tokens = sessions.total_tokens + excluded.total_tokens`,
     );
-    this.upsertRollup = this.db.prepare(ROLLUP_UPSERT);
+    this.upsertRollup = new Map(ROLLUP_LEVELS.map((l) => [l.table, this.db.prepare(rollupUpsert(l.table))]));
     this.findId = this.db.prepare('SELECT 1 FROM traces WHERE id = ?').pluck();
     const tx = this.db.transaction((drafts: readonly TraceDraft[], storeBodies: boolean) =>
       this.writeBatch(drafts, storeBodies),
@@ -105,7 +105,8 @@ export class SqliteTraceSink implements TraceSink {
       return n;
     };
     const sessions = new SessionDeltas();
-    const rollup = new Map<string, unknown[]>();
+    const newSessions = new Set<string>();
+    const rollup = new RollupDelta();
     const out: StoredTrace[] = [];
     for (const d of drafts) {
       let p: Placement | null = null;
@@ -129,7 +130,9 @@ export class SqliteTraceSink implements TraceSink {
           : { session: d.id, turn: d.turnOverride ?? 1 };
       }
       // The session's count as stored before this trace (a new session starts empty).
-      const before = p.session === d.id && !counts.has(d.id) ? 0 : count(p.session);
+      const fresh = p.session === d.id && !counts.has(d.id);
+      if (fresh) newSessions.add(d.id);
+      const before = fresh ? 0 : count(p.session);
       const info = this.insertTrace.run(...traceParams(d, p));
       if (info.changes === 0) continue;
       counts.set(p.session, before + 1);
@@ -145,14 +148,15 @@ export class SqliteTraceSink implements TraceSink {
         this.insertFts.run(info.lastInsertRowid, d.searchText);
       }
       sessions.add(d, p.session, p.turn);
-      addRollup(rollup, d);
+      rollup.add(d);
       out.push({ id: d.id, session_id: p.session, turn: p.turn });
     }
     for (const s of sessions.list()) {
-      const row = this.sessionModels.get(s.id) as { models: string } | undefined;
+      // A session begun by a trace of this batch has no row yet: nothing to merge.
+      const row = newSessions.has(s.id) ? undefined : (this.sessionModels.get(s.id) as { models: string } | undefined);
       this.upsertSession.run(s.id, s.name, s.first, s.last, s.turns, JSON.stringify(s.mergedModels(row?.models)), s.tokens);
     }
-    for (const r of rollupRows(rollup)) this.upsertRollup.run(...r);
+    for (const [table, stmt] of this.upsertRollup) for (const r of rollup.rows(table)) stmt.run(...r);
     return out;
   }
 }

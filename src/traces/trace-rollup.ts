@@ -1,6 +1,6 @@
 /**
- * Per-minute pre-aggregation of traces for /api/stats: one row per (minute, model, provider,
- * latency bucket) with request, error and token counts. Latency buckets are logarithmic, 8 per
+ * Pre-aggregation of traces for /api/stats: one row per (minute — and, in a second table, per
+ * hour —, model, provider, latency bucket) with request, error and token counts. Latency buckets are logarithmic, 8 per
  * doubling (each ~9% wide), so percentiles read from them are within that width of the exact
  * value. The writer adds to it in the same transaction as the traces; deletes subtract.
  */
@@ -28,20 +28,29 @@ export function latencyBucketSql(pg: boolean, col: string): string {
 export const ROLLUP_COLUMNS =
   'minute, model, provider, lat_bucket, requests, errors, prompt_tokens, completion_tokens, total_tokens';
 
-const ROLLUP_CONFLICT = `ON CONFLICT (minute, model, provider, lat_bucket) DO UPDATE SET
-  requests = trace_rollup.requests + excluded.requests,
-  errors = trace_rollup.errors + excluded.errors,
-  prompt_tokens = trace_rollup.prompt_tokens + excluded.prompt_tokens,
-  completion_tokens = trace_rollup.completion_tokens + excluded.completion_tokens,
-  total_tokens = trace_rollup.total_tokens + excluded.total_tokens`;
+export const HOUR_MS = 3_600_000;
 
-/** Upsert of one row with `?` placeholders. */
-export const ROLLUP_UPSERT = `INSERT INTO trace_rollup (${ROLLUP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ${ROLLUP_CONFLICT}`;
+/** The two levels: per minute, and per hour for long ranges (column `minute` holds the period start). */
+export const ROLLUP_LEVELS = [
+  { table: 'trace_rollup', unitMs: MINUTE_MS },
+  { table: 'trace_rollup_hour', unitMs: HOUR_MS },
+] as const;
 
-/** Upsert of `n` rows (keys must be distinct). */
-export function rollupUpsertMany(n: number): string {
+export type RollupTable = (typeof ROLLUP_LEVELS)[number]['table'];
+
+function conflict(table: RollupTable): string {
+  return `ON CONFLICT (minute, model, provider, lat_bucket) DO UPDATE SET
+  requests = ${table}.requests + excluded.requests,
+  errors = ${table}.errors + excluded.errors,
+  prompt_tokens = ${table}.prompt_tokens + excluded.prompt_tokens,
+  completion_tokens = ${table}.completion_tokens + excluded.completion_tokens,
+  total_tokens = ${table}.total_tokens + excluded.total_tokens`;
+}
+
+/** Upsert of `n` rows (keys must be distinct) with `?` placeholders. */
+export function rollupUpsert(table: RollupTable, n = 1): string {
   const one = '(?, ?, ?, ?, ?, ?, ?, ?, ?)';
-  return `INSERT INTO trace_rollup (${ROLLUP_COLUMNS}) VALUES ${new Array<string>(n).fill(one).join(', ')} ${ROLLUP_CONFLICT}`;
+  return `INSERT INTO ${table} (${ROLLUP_COLUMNS}) VALUES ${new Array<string>(n).fill(one).join(', ')} ${conflict(table)}`;
 }
 
 export interface RollupSource {
@@ -53,36 +62,66 @@ export interface RollupSource {
   usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number } | null;
 }
 
-type RollupRow = [string, string, string, number, number, number, number, number, number] | unknown[];
+/** What a batch of traces adds to (or, with sign -1, removes from) both rollup levels. */
+export class RollupDelta {
+  private readonly rowsByTable = new Map<RollupTable, Map<string, number[]>>(
+    ROLLUP_LEVELS.map((l) => [l.table, new Map<string, number[]>()]),
+  );
+  private readonly keys = new Map<string, [string, string]>();
 
-/** Adds one trace (or, with sign -1, removes it) to a batch's rollup rows. */
-export function addRollup(acc: Map<string, unknown[]>, t: RollupSource, sign = 1): void {
-  const minute = Math.floor(t.createdAt / MINUTE_MS) * MINUTE_MS;
-  const model = t.model ?? '';
-  const provider = t.provider ?? '';
-  const b = latencyBucket(t.latencyMs);
-  const key = `${minute}\u0000${model}\u0000${provider}\u0000${b}`;
-  let row = acc.get(key) as number[] | undefined;
-  if (!row) {
-    row = [minute, model, provider, b, 0, 0, 0, 0, 0] as unknown as number[];
-    acc.set(key, row);
+  add(t: RollupSource, sign = 1): void {
+    const model = t.model ?? '';
+    const provider = t.provider ?? '';
+    const b = latencyBucket(t.latencyMs);
+    for (const { table, unitMs } of ROLLUP_LEVELS) {
+      const start = Math.floor(t.createdAt / unitMs) * unitMs;
+      const key = `${start}\u0000${model}\u0000${provider}\u0000${b}`;
+      const acc = this.rowsByTable.get(table)!;
+      let row = acc.get(key);
+      if (!row) {
+        row = [start, b, 0, 0, 0, 0, 0];
+        acc.set(key, row);
+        this.keys.set(key, [model, provider]);
+      }
+      row[2]! += sign;
+      if (t.status === 'error') row[3]! += sign;
+      row[4]! += sign * (t.usage?.prompt_tokens ?? 0);
+      row[5]! += sign * (t.usage?.completion_tokens ?? 0);
+      row[6]! += sign * (t.usage?.total_tokens ?? 0);
+    }
   }
-  row[4]! += sign;
-  if (t.status === 'error') row[5]! += sign;
-  row[6]! += sign * (t.usage?.prompt_tokens ?? 0);
-  row[7]! += sign * (t.usage?.completion_tokens ?? 0);
-  row[8]! += sign * (t.usage?.total_tokens ?? 0);
+
+  /** Rows for `table` in ROLLUP_COLUMNS order. */
+  rows(table: RollupTable): unknown[][] {
+    return [...this.rowsByTable.get(table)!].map(([key, r]) => {
+      const [model, provider] = this.keys.get(key)!;
+      return [r[0], model, provider, r[1], r[2], r[3], r[4], r[5], r[6]];
+    });
+  }
 }
 
-export function rollupRows(acc: Map<string, unknown[]>): RollupRow[] {
-  return [...acc.values()];
+/** The table of one rollup level. */
+export function rollupTableDdl(table: RollupTable): string {
+  return `CREATE TABLE ${table} (
+    minute BIGINT NOT NULL,
+    model VARCHAR(200) NOT NULL,
+    provider VARCHAR(200) NOT NULL,
+    lat_bucket INTEGER NOT NULL,
+    requests BIGINT NOT NULL,
+    errors BIGINT NOT NULL,
+    prompt_tokens BIGINT NOT NULL,
+    completion_tokens BIGINT NOT NULL,
+    total_tokens BIGINT NOT NULL,
+    PRIMARY KEY (minute, model, provider, lat_bucket)
+  )`;
 }
 
-/** Fills the rollup from the traces already stored (migration; bulk loads). */
-export function rollupBackfillSql(pg: boolean): string {
+/** Fills a rollup level from the traces already stored (migrations; bulk loads). */
+export function rollupBackfillSql(pg: boolean, table: RollupTable = 'trace_rollup'): string {
+  const unit = ROLLUP_LEVELS.find((l) => l.table === table)!.unitMs;
   // Integer division on both databases (created_at is a BIGINT of epoch ms).
-  return `INSERT INTO trace_rollup (${ROLLUP_COLUMNS})
-    SELECT (created_at / ${MINUTE_MS}) * ${MINUTE_MS}, COALESCE(model, ''), COALESCE(provider, ''), ${latencyBucketSql(pg, 'latency_ms')},
+  return `INSERT INTO ${table} (${ROLLUP_COLUMNS})
+    SELECT (created_at / ${unit}) * ${unit}, COALESCE(model, ''), COALESCE(provider, ''), ${latencyBucketSql(pg, 'latency_ms')},
       COUNT(*), SUM(CASE WHEN status = 'error' THEN 1 ELSE 0 END), SUM(prompt_tokens), SUM(completion_tokens), SUM(total_tokens)
     FROM traces GROUP BY 1, 2, 3, 4`;
 }

@@ -7,8 +7,8 @@
  * minutes at the range's ends are read from the traces.
  */
 import type { DataSource } from 'typeorm';
-import { bucketLatency, latencyBucket, MINUTE_MS } from './trace-rollup';
-import { columnText, num, Sql } from './trace-sql';
+import { bucketLatency, HOUR_MS, latencyBucket, MINUTE_MS, type RollupTable } from './trace-rollup';
+import { columnText, num, Sql, type Row } from './trace-sql';
 
 export interface StatsFigures {
   requests: number;
@@ -123,6 +123,25 @@ export function defaultBucket(rangeMs: number): number {
   return 604800;
 }
 
+const SUMS =
+  'SUM(requests) AS requests, SUM(errors) AS errors, SUM(prompt_tokens) AS prompt, SUM(completion_tokens) AS completion, SUM(total_tokens) AS total';
+
+function figuresOf(r: Row): [number, number, number, number, number, number] {
+  return [num(r.lat_bucket), num(r.requests), num(r.errors), num(r.prompt), num(r.completion), num(r.total)];
+}
+
+/** Which rollup level covers which part of [from, to) (whole minutes): hours inside, minutes at the ends. */
+function rollupPieces(from: number, to: number, bucketMs: number): Array<{ table: RollupTable; from: number; to: number }> {
+  const firstHour = Math.ceil(from / HOUR_MS) * HOUR_MS;
+  const lastHour = Math.floor(to / HOUR_MS) * HOUR_MS;
+  if (bucketMs % HOUR_MS !== 0 || lastHour <= firstHour) return [{ table: 'trace_rollup', from, to }];
+  return [
+    { table: 'trace_rollup', from, to: firstHour },
+    { table: 'trace_rollup_hour', from: firstHour, to: lastHour },
+    { table: 'trace_rollup', from: lastHour, to },
+  ].filter((p) => p.to > p.from) as Array<{ table: RollupTable; from: number; to: number }>;
+}
+
 export class TraceStats {
   private readonly sql: Sql;
 
@@ -171,37 +190,45 @@ export class TraceStats {
     };
     const firstMinute = Math.ceil(since / MINUTE_MS) * MINUTE_MS;
     const lastMinute = Math.floor(until / MINUTE_MS) * MINUTE_MS;
-    const rollup =
-      bucketMs % MINUTE_MS === 0 &&
-      lastMinute > firstMinute &&
-      (await this.rolledUp(firstMinute, lastMinute)) > exactLimit;
-    if (rollup) {
-      await scan(since, firstMinute);
-      const rows = await this.sql.query(
-        `SELECT (minute / CAST(? AS BIGINT)) * CAST(? AS BIGINT) AS b, model, provider, lat_bucket, SUM(requests) AS requests, SUM(errors) AS errors,
-           SUM(prompt_tokens) AS prompt, SUM(completion_tokens) AS completion, SUM(total_tokens) AS total
-         FROM trace_rollup WHERE minute >= ? AND minute < ? GROUP BY 1, 2, 3, 4`,
-        [bucketMs, bucketMs, firstMinute, lastMinute],
-      );
-      for (const r of rows) {
-        const args = [
-          num(r.lat_bucket),
-          num(r.requests),
-          num(r.errors),
-          num(r.prompt),
-          num(r.completion),
-          num(r.total),
-        ] as const;
-        if (args[1] === 0) continue;
-        totals.addBucket(...args);
-        get(models, r.model === '' ? null : columnText(r.model)).addBucket(...args);
-        get(providers, r.provider === '' ? null : columnText(r.provider)).addBucket(...args);
-        get(buckets, num(r.b)).addBucket(...args);
+    let rollup = false;
+    if (bucketMs % MINUTE_MS === 0 && lastMinute > firstMinute) {
+      const pieces = rollupPieces(firstMinute, lastMinute, bucketMs);
+      // Per model and provider first (a few rows per model): it also tells how many traces there are.
+      const byKey: Row[] = [];
+      for (const p of pieces) {
+        byKey.push(
+          ...(await this.sql.query(
+            `SELECT model, provider, lat_bucket, ${SUMS} FROM ${p.table} WHERE minute >= ? AND minute < ? GROUP BY model, provider, lat_bucket`,
+            [p.from, p.to],
+          )),
+        );
       }
-      await scan(lastMinute, until);
-    } else {
-      await scan(since, until);
+      rollup = byKey.reduce((n, r) => n + num(r.requests), 0) > exactLimit;
+      if (rollup) {
+        for (const r of byKey) {
+          const args = figuresOf(r);
+          if (args[1] === 0) continue;
+          totals.addBucket(...args);
+          get(models, r.model === '' ? null : columnText(r.model)).addBucket(...args);
+          get(providers, r.provider === '' ? null : columnText(r.provider)).addBucket(...args);
+        }
+        for (const p of pieces) {
+          const rows = await this.sql.query(
+            `SELECT (minute / CAST(? AS BIGINT)) * CAST(? AS BIGINT) AS b, lat_bucket, ${SUMS}
+             FROM ${p.table} WHERE minute >= ? AND minute < ? GROUP BY 1, 2`,
+            [bucketMs, bucketMs, p.from, p.to],
+          );
+          for (const r of rows) {
+            const args = figuresOf(r);
+            if (args[1] !== 0) get(buckets, num(r.b)).addBucket(...args);
+          }
+        }
+        // The partial minutes at both ends, exactly.
+        await scan(since, firstMinute);
+        await scan(lastMinute, until);
+      }
     }
+    if (!rollup) await scan(since, until);
     const nonEmpty = <K>(m: Map<K, Acc>): Array<[K, Acc]> => [...m].filter(([, a]) => a.requests > 0);
     return {
       since: new Date(since).toISOString(),
@@ -221,12 +248,4 @@ export class TraceStats {
     };
   }
 
-  /** Traces counted in the rollup over whole minutes [from, to). */
-  private async rolledUp(from: number, to: number): Promise<number> {
-    const rows = await this.sql.query('SELECT COALESCE(SUM(requests), 0) AS n FROM trace_rollup WHERE minute >= ? AND minute < ?', [
-      from,
-      to,
-    ]);
-    return num(rows[0]?.n);
-  }
 }

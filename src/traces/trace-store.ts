@@ -11,7 +11,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { TraceDraft } from './trace-builder';
 import type { TraceSink } from './trace-pipeline';
-import { addRollup, MINUTE_MS, rollupRows, rollupUpsertMany } from './trace-rollup';
+import { ROLLUP_LEVELS, RollupDelta, rollupUpsert, type RollupSource } from './trace-rollup';
 import { columnText, num, placeholders, Sql, TRACE_COLUMNS } from './trace-sql';
 import { SessionDeltas } from './threading';
 
@@ -249,18 +249,16 @@ export class TraceStore implements TraceSink {
     );
   }
 
-  /** Adds (sign 1) or removes (sign -1) traces from the per-minute stats rollup. */
-  private async upsertRollup(
-    m: EntityManager,
-    traces: ReadonlyArray<Parameters<typeof addRollup>[1]>,
-    sign: number,
-  ): Promise<void> {
-    const acc = new Map<string, unknown[]>();
-    for (const t of traces) addRollup(acc, t, sign);
-    const rows = rollupRows(acc);
-    for (let i = 0; i < rows.length; i += 500) {
-      const chunk = rows.slice(i, i + 500);
-      await this.sql.query(rollupUpsertMany(chunk.length), chunk.flat(), m);
+  /** Adds (sign 1) or removes (sign -1) traces from the stats rollup (both levels). */
+  private async upsertRollup(m: EntityManager, traces: readonly RollupSource[], sign: number): Promise<void> {
+    const delta = new RollupDelta();
+    for (const t of traces) delta.add(t, sign);
+    for (const { table } of ROLLUP_LEVELS) {
+      const rows = delta.rows(table);
+      for (let i = 0; i < rows.length; i += 500) {
+        const chunk = rows.slice(i, i + 500);
+        await this.sql.query(rollupUpsert(table, chunk.length), chunk.flat(), m);
+      }
     }
   }
 
@@ -323,7 +321,9 @@ export class TraceStore implements TraceSink {
       await new Promise((r) => setImmediate(r));
     }
     await this.sql.query('DELETE FROM sessions WHERE last_at < ?', [cutoff]);
-    await this.sql.query('DELETE FROM trace_rollup WHERE minute < ?', [Math.floor(cutoff / MINUTE_MS) * MINUTE_MS]);
+    for (const { table, unitMs } of ROLLUP_LEVELS) {
+      await this.sql.query(`DELETE FROM ${table} WHERE minute < ?`, [Math.floor(cutoff / unitMs) * unitMs]);
+    }
     return total;
   }
 }

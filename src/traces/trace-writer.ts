@@ -255,7 +255,6 @@ export class TraceWriter implements CallRecorder {
         this.opts.logger.error({}, 'trace worker did not close in time; leaving it');
         resolve();
       }, 10_000);
-      t.unref();
       this.closing = {
         done: () => {
           clearTimeout(t);

@@ -567,9 +567,15 @@ function suite(
           const want = exact.totals[k]!;
           expect(Math.abs(rolled.totals[k]! - want) / want).toBeLessThan(0.1);
         }
+        // Hourly buckets read the hour level of the rollup.
+        const hourly = await e.stats.compute(range[0], range[1], 3600, 5000, 0);
+        expect(hourly.totals).toMatchObject({ requests: 200, errors: 20, total_tokens: 3000 });
+        expect(hourly.buckets.map((b) => b.requests)).toEqual([200]);
+        expect(hourly.totals.latency_p50_ms).toBe(rolled.totals.latency_p50_ms);
         expect(await e.store.delete(recs[1]!.id)).toBe(true);
         const after = await e.stats.compute(range[0], range[1], 600, 5000, 0);
         expect(after.totals.requests).toBe(199);
+        expect((await e.stats.compute(range[0], range[1], 3600, 5000, 0)).totals.requests).toBe(199);
       },
     );
   });

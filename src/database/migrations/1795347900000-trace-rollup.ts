@@ -4,25 +4,14 @@
  * Filled from the traces already stored.
  */
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { rollupBackfillSql } from '../../traces/trace-rollup';
+import { rollupBackfillSql, rollupTableDdl } from '../../traces/trace-rollup';
 
 export class AddTraceRollup1795347900000 implements MigrationInterface {
   name = 'AddTraceRollup1795347900000';
 
   async up(q: QueryRunner): Promise<void> {
     const pg = q.connection.options.type === 'postgres';
-    await q.query(`CREATE TABLE trace_rollup (
-      minute BIGINT NOT NULL,
-      model VARCHAR(200) NOT NULL,
-      provider VARCHAR(200) NOT NULL,
-      lat_bucket INTEGER NOT NULL,
-      requests BIGINT NOT NULL,
-      errors BIGINT NOT NULL,
-      prompt_tokens BIGINT NOT NULL,
-      completion_tokens BIGINT NOT NULL,
-      total_tokens BIGINT NOT NULL,
-      PRIMARY KEY (minute, model, provider, lat_bucket)
-    )`);
+    await q.query(rollupTableDdl('trace_rollup'));
     await q.query(rollupBackfillSql(pg));
   }
 
