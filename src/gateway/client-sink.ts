@@ -1,6 +1,7 @@
 /**
  * Where a call's response goes: the client's HTTP response, or a collector for calls the
- * gateway makes itself (replay, image descriptions). Writes honour back-pressure.
+ * gateway makes itself (replay, image descriptions). Writes honour back-pressure; the writes of
+ * one tick leave as one (one socket write, one chunk of the chunked encoding).
  */
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
@@ -19,18 +20,32 @@ export interface ClientSink {
 
 export class HttpSink implements ClientSink {
   private closed = false;
-  private corked = false;
   private closeCb: (() => void) | null = null;
-  /** Writes made in one tick leave in one syscall. */
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.res.uncork();
+  /** Writes of the current tick, sent as one write (one chunk of the chunked encoding) on the next. */
+  private parts: Array<Buffer | string> = [];
+  private scheduled = false;
+  /** Set while the socket buffer is full: writers wait for it. */
+  private drained: Promise<void> | null = null;
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    if (this.closed || this.parts.length === 0) return;
+    if (!this.res.write(this.take()) && !this.drained) {
+      this.drained = once(this.res, 'drain').then(
+        () => {
+          this.drained = null;
+        },
+        () => {
+          this.drained = null;
+        },
+      );
+    }
   };
 
   constructor(private readonly res: ServerResponse) {
     res.once('close', () => {
       if (!res.writableFinished) {
         this.closed = true;
+        this.parts = [];
         this.closeCb?.();
       }
     });
@@ -50,22 +65,32 @@ export class HttpSink implements ClientSink {
 
   write(chunk: Buffer | string): Promise<void> | void {
     if (this.closed) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.res.cork();
-      process.nextTick(this.uncork);
+    this.parts.push(chunk);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      process.nextTick(this.flush);
     }
-    if (!this.res.write(chunk)) return once(this.res, 'drain').then(() => undefined);
+    if (this.drained) return this.drained;
   }
 
   end(chunk?: Buffer | string): void {
     if (this.closed) return;
-    if (chunk === undefined) this.res.end();
-    else this.res.end(chunk);
+    if (chunk !== undefined) this.parts.push(chunk);
+    if (this.parts.length === 0) this.res.end();
+    else this.res.end(this.take());
   }
 
   onClose(cb: () => void): void {
     this.closeCb = cb;
+  }
+
+  /** The pending writes as one: the only one as it is, strings joined, else bytes concatenated. */
+  private take(): Buffer | string {
+    const parts = this.parts;
+    this.parts = [];
+    if (parts.length === 1) return parts[0] as Buffer | string;
+    if (parts.every((p) => typeof p === 'string')) return parts.join('');
+    return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
   }
 }
 

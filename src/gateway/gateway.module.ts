@@ -1,4 +1,5 @@
 /** /v1: controllers, the gateway service and what it runs on (adapters, routing, transforms). */
+import { knownSecrets } from '../observability/secrets';
 import { Global, Module } from '@nestjs/common';
 import { ACCESS_CONTROL, type AccessControl } from '../auth/access.interface';
 import { OpenAccess } from '../auth/open-access';
@@ -86,6 +87,7 @@ import { OrderedRecorder } from './ordered-recorder';
             );
           },
           onError: (err) => logger.error({ err }, 'unexpected error in the gateway'),
+          scrub: (text) => knownSecrets.scrub(text),
         });
         internal = new InternalCaller(gateway);
         return gateway;

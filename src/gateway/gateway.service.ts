@@ -81,6 +81,11 @@ export interface GatewayDeps {
   /** Runs a chat call made by the gateway itself (image descriptions); returns the text. */
   describeImage?: (model: string, prompt: string, imageUrl: string, parent: CallState) => Promise<string>;
   onError?: (err: unknown) => void;
+  /**
+   * Removes known credentials from text that came back from an upstream (an error message may echo
+   * the provider key): applied to error bodies, messages and attempts, on the error path only.
+   */
+  scrub?: (text: string) => string;
 }
 
 interface PreparedChat {
@@ -325,7 +330,9 @@ export class GatewayService {
       state.error = 'client disconnected';
       return;
     }
-    const { status, body, headers } = errorResponse(err);
+    const answer = errorResponse(err);
+    const { status, headers } = answer;
+    const body = this.scrubbed(answer.body);
     if (!(err instanceof GatewayError) && !(err instanceof UpstreamError)) this.deps.onError?.(err);
     state.status = 'error';
     state.httpStatus = sink.headersSent ? 200 : status;
@@ -344,7 +351,21 @@ export class GatewayService {
     sink.end(JSON.stringify(body));
   }
 
+  /** An error body without the credentials an upstream may have echoed into it. */
+  private scrubbed(body: OpenAIErrorBody): OpenAIErrorBody {
+    const scrub = this.deps.scrub;
+    if (!scrub) return body;
+    const text = JSON.stringify(body);
+    const clean = scrub(text);
+    return clean === text ? body : (JSON.parse(clean) as OpenAIErrorBody);
+  }
+
   private finish(state: CallState): void {
+    const scrub = this.deps.scrub;
+    if (scrub && (state.status === 'error' || state.attempts.some((a) => a.error !== null))) {
+      if (state.error !== null) state.error = scrub(state.error);
+      for (const a of state.attempts) if (a.error !== null) a.error = scrub(a.error);
+    }
     try {
       if (state.status !== 'error') {
         const usage = usageOfCall(state);

@@ -128,7 +128,7 @@ export class MockAdapter implements ProviderAdapter {
   async chat(req: ChatCompletionRequest, ctx: CallContext): Promise<ChatCompletion> {
     this.validate(req);
     ctx.onUpstreamRequest?.(req);
-    await sleep(this.delayMs, ctx.signal);
+    if (this.delayMs > 0) await sleep(this.delayMs, ctx.signal);
     const r = replyFor(req, ctx.requestId);
     const completion = r.content
       ? countTokens(r.content)
@@ -173,7 +173,7 @@ export class MockAdapter implements ProviderAdapter {
   ): Promise<AsyncIterable<ChatCompletionChunk>> {
     this.validate(req);
     ctx.onUpstreamRequest?.(req);
-    await sleep(this.delayMs, ctx.signal);
+    if (this.delayMs > 0) await sleep(this.delayMs, ctx.signal);
     const r = replyFor(req, ctx.requestId);
     const base = {
       id: `chatcmpl-${ctx.requestId}`,
@@ -231,7 +231,7 @@ export class MockAdapter implements ProviderAdapter {
 
   async completions(req: CompletionRequest, ctx: CallContext): Promise<Completion> {
     ctx.onUpstreamRequest?.(req);
-    await sleep(this.delayMs, ctx.signal);
+    if (this.delayMs > 0) await sleep(this.delayMs, ctx.signal);
     const prompt = Array.isArray(req.prompt)
       ? req.prompt.join('\n')
       : typeof req.prompt === 'string'
