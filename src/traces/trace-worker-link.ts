@@ -23,6 +23,8 @@ export type FromWorker =
   | { type: 'closed'; left: number };
 
 export interface LinkHandlers {
+  /** Send a summary of every stored trace with the progress (the writer has an onStored hook). */
+  summaries: boolean;
   message(m: FromWorker): void;
   /** The link ended; `error` when it was not asked to. */
   exit(error: Error | null): void;
@@ -106,7 +108,7 @@ function workerScript(): { script: string; eval: boolean } {
 export function workerLink(init: WorkerInit): LinkFactory {
   return (handlers) => {
     const { script, eval: isEval } = workerScript();
-    const worker = new Worker(script, { eval: isEval, workerData: init });
+    const worker = new Worker(script, { eval: isEval, workerData: { ...init, summaries: handlers.summaries } });
     worker.unref();
     let ended = false;
     let closing = false;
@@ -139,7 +141,7 @@ export function inlineLink(sink: TraceSink, settings: PipelineSettings = {}): Li
     let ended = false;
     const handle = serve(
       sink,
-      settings,
+      { ...settings, summaries: handlers.summaries },
       (m) => {
         if (ended) return;
         handlers.message(m);

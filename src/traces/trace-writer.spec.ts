@@ -110,6 +110,22 @@ describe('TraceWriter', () => {
     expect(w.queueDepth()).toBe(0);
   });
 
+  it('reports each stored trace to onStored, with its session and turn', async () => {
+    const sink = new FakeSink();
+    const seen: Array<{ id: string; session_id: string; turn: number; model: string | null }> = [];
+    const w = writer(sink, { onStored: (t) => seen.push(t) });
+    const a = rec('one');
+    const b = callRecord([{ role: 'user', content: 'two' }], 'ok', { keyId: 'key_7', model: 'm-2' });
+    w.record(a);
+    w.record(b);
+    await w.flush();
+    expect(seen.map((t) => [t.id, t.session_id, t.turn])).toEqual([
+      [a.id, a.id, 1],
+      [b.id, b.id, 1],
+    ]);
+    expect(seen[1]).toMatchObject({ keyId: 'key_7', model: 'm-2', status: 'success' });
+  });
+
   it('records nothing when traces are disabled', async () => {
     const sink = new FakeSink();
     const w = writer(sink, { enabled: () => false });

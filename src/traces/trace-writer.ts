@@ -102,7 +102,11 @@ export class TraceWriter implements CallRecorder {
   private ensureLink(): WriterLink | null {
     if (this.link || this.restartTimer) return this.link;
     try {
-      this.link = this.connect({ message: (m) => this.onMessage(m), exit: (err) => this.onExit(err) });
+      this.link = this.connect({
+        summaries: this.opts.onStored !== undefined,
+        message: (m) => this.onMessage(m),
+        exit: (err) => this.onExit(err),
+      });
     } catch (err) {
       this.onExit(err instanceof Error ? err : new Error(String(err)));
     }
