@@ -110,6 +110,7 @@ export function fill(db: Database, n: number): void {
   for (let i = 0; i < n; i += FILL_BATCH) batch(i, Math.min(n, i + FILL_BATCH));
   db.exec(rollupBackfillSql(false, 'trace_rollup'));
   db.exec(rollupBackfillSql(false, 'trace_rollup_hour'));
+  db.exec(rollupBackfillSql(false, 'trace_rollup_all'));
 }
 
 /** A finished call as the gateway records it: request bytes, even ones raw SSE (no usage: estimated), odd ones raw JSON. */

@@ -6,6 +6,7 @@ import { AddTraceSearch1795347800000 } from './migrations/1795347800000-trace-se
 import { AddTraceRollup1795347900000 } from './migrations/1795347900000-trace-rollup';
 import { DropTraceSessionTurnIndex1795348000000 } from './migrations/1795348000000-drop-trace-session-turn-index';
 import { AddTraceRollupHour1795348100000 } from './migrations/1795348100000-trace-rollup-hour';
+import { AddTraceRollupAll1795348200000 } from './migrations/1795348200000-trace-rollup-all';
 
 export const ENTITIES = [ClientKeyEntity];
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   AddTraceRollup1795347900000,
   DropTraceSessionTurnIndex1795348000000,
   AddTraceRollupHour1795348100000,
+  AddTraceRollupAll1795348200000,
 ];

@@ -30,10 +30,15 @@ export const ROLLUP_COLUMNS =
 
 export const HOUR_MS = 3_600_000;
 
-/** The two levels: per minute, and per hour for long ranges (column `minute` holds the period start). */
+/**
+ * The levels (column `minute` holds the period start): per minute and per hour by model and
+ * provider (totals and per-model figures; hours for the inside of long ranges), and per minute
+ * over all models (time buckets: a few rows per minute whatever the number of models).
+ */
 export const ROLLUP_LEVELS = [
-  { table: 'trace_rollup', unitMs: MINUTE_MS },
-  { table: 'trace_rollup_hour', unitMs: HOUR_MS },
+  { table: 'trace_rollup', unitMs: MINUTE_MS, perModel: true },
+  { table: 'trace_rollup_hour', unitMs: HOUR_MS, perModel: true },
+  { table: 'trace_rollup_all', unitMs: MINUTE_MS, perModel: false },
 ] as const;
 
 export type RollupTable = (typeof ROLLUP_LEVELS)[number]['table'];
@@ -70,10 +75,10 @@ export class RollupDelta {
   private readonly keys = new Map<string, [string, string]>();
 
   add(t: RollupSource, sign = 1): void {
-    const model = t.model ?? '';
-    const provider = t.provider ?? '';
     const b = latencyBucket(t.latencyMs);
-    for (const { table, unitMs } of ROLLUP_LEVELS) {
+    for (const { table, unitMs, perModel } of ROLLUP_LEVELS) {
+      const model = perModel ? (t.model ?? '') : '';
+      const provider = perModel ? (t.provider ?? '') : '';
       const start = Math.floor(t.createdAt / unitMs) * unitMs;
       const key = `${start}\u0000${model}\u0000${provider}\u0000${b}`;
       const acc = this.rowsByTable.get(table)!;
@@ -118,10 +123,12 @@ export function rollupTableDdl(table: RollupTable): string {
 
 /** Fills a rollup level from the traces already stored (migrations; bulk loads). */
 export function rollupBackfillSql(pg: boolean, table: RollupTable = 'trace_rollup'): string {
-  const unit = ROLLUP_LEVELS.find((l) => l.table === table)!.unitMs;
+  const level = ROLLUP_LEVELS.find((l) => l.table === table)!;
+  const unit = level.unitMs;
+  const keys = level.perModel ? "COALESCE(model, ''), COALESCE(provider, '')" : "'', ''";
   // Integer division on both databases (created_at is a BIGINT of epoch ms).
   return `INSERT INTO ${table} (${ROLLUP_COLUMNS})
-    SELECT (created_at / ${unit}) * ${unit}, COALESCE(model, ''), COALESCE(provider, ''), ${latencyBucketSql(pg, 'latency_ms')},
+    SELECT (created_at / ${unit}) * ${unit}, ${keys}, ${latencyBucketSql(pg, 'latency_ms')},
       COUNT(*), SUM(CASE WHEN status = 'error' THEN 1 ELSE 0 END), SUM(prompt_tokens), SUM(completion_tokens), SUM(total_tokens)
     FROM traces GROUP BY 1, 2, 3, 4`;
 }

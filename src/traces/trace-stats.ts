@@ -2,9 +2,10 @@
  * Dashboard figures over a time range: requests, errors, tokens and latency p50/p95, in total,
  * per model, per provider and per time bucket. A range with few traces is read exactly from the
  * metadata table (a page at a time, yielding between pages). A larger one is read from the
- * per-minute rollup (src/traces/trace-rollup.ts): a few rows per minute and model whatever the
- * traffic, exact counts and tokens, percentiles within one latency bucket (~9%); only the partial
- * minutes at the range's ends are read from the traces.
+ * rollup (src/traces/trace-rollup.ts): per model and provider from hourly rows inside the range
+ * and per-minute rows at its ends, time buckets from per-minute rows over all models — a few rows
+ * per period whatever the traffic; exact counts and tokens, percentiles within one latency bucket
+ * (~9%). Only the partial minutes at the range's ends are read from the traces.
  */
 import type { DataSource } from 'typeorm';
 import { bucketLatency, HOUR_MS, latencyBucket, MINUTE_MS, type RollupTable } from './trace-rollup';
@@ -131,15 +132,16 @@ function figuresOf(r: Row): [number, number, number, number, number, number] {
 }
 
 /** Which rollup level covers which part of [from, to) (whole minutes): hours inside, minutes at the ends. */
-function rollupPieces(from: number, to: number, bucketMs: number): Array<{ table: RollupTable; from: number; to: number }> {
+function rollupPieces(from: number, to: number): Array<{ table: RollupTable; from: number; to: number }> {
   const firstHour = Math.ceil(from / HOUR_MS) * HOUR_MS;
   const lastHour = Math.floor(to / HOUR_MS) * HOUR_MS;
-  if (bucketMs % HOUR_MS !== 0 || lastHour <= firstHour) return [{ table: 'trace_rollup', from, to }];
-  return [
+  if (lastHour <= firstHour) return [{ table: 'trace_rollup', from, to }];
+  const pieces: Array<{ table: RollupTable; from: number; to: number }> = [
     { table: 'trace_rollup', from, to: firstHour },
     { table: 'trace_rollup_hour', from: firstHour, to: lastHour },
     { table: 'trace_rollup', from: lastHour, to },
-  ].filter((p) => p.to > p.from) as Array<{ table: RollupTable; from: number; to: number }>;
+  ];
+  return pieces.filter((p) => p.to > p.from);
 }
 
 export class TraceStats {
@@ -192,7 +194,7 @@ export class TraceStats {
     const lastMinute = Math.floor(until / MINUTE_MS) * MINUTE_MS;
     let rollup = false;
     if (bucketMs % MINUTE_MS === 0 && lastMinute > firstMinute) {
-      const pieces = rollupPieces(firstMinute, lastMinute, bucketMs);
+      const pieces = rollupPieces(firstMinute, lastMinute);
       // Per model and provider first (a few rows per model): it also tells how many traces there are.
       const byKey: Row[] = [];
       for (const p of pieces) {
@@ -212,16 +214,14 @@ export class TraceStats {
           get(models, r.model === '' ? null : columnText(r.model)).addBucket(...args);
           get(providers, r.provider === '' ? null : columnText(r.provider)).addBucket(...args);
         }
-        for (const p of pieces) {
-          const rows = await this.sql.query(
-            `SELECT (minute / CAST(? AS BIGINT)) * CAST(? AS BIGINT) AS b, lat_bucket, ${SUMS}
-             FROM ${p.table} WHERE minute >= ? AND minute < ? GROUP BY 1, 2`,
-            [bucketMs, bucketMs, p.from, p.to],
-          );
-          for (const r of rows) {
-            const args = figuresOf(r);
-            if (args[1] !== 0) get(buckets, num(r.b)).addBucket(...args);
-          }
+        const rows = await this.sql.query(
+          `SELECT (minute / CAST(? AS BIGINT)) * CAST(? AS BIGINT) AS b, lat_bucket, ${SUMS}
+           FROM trace_rollup_all WHERE minute >= ? AND minute < ? GROUP BY 1, 2`,
+          [bucketMs, bucketMs, firstMinute, lastMinute],
+        );
+        for (const r of rows) {
+          const args = figuresOf(r);
+          if (args[1] !== 0) get(buckets, num(r.b)).addBucket(...args);
         }
         // The partial minutes at both ends, exactly.
         await scan(since, firstMinute);
