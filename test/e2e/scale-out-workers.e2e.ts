@@ -142,16 +142,23 @@ function workerCases(
       expect((await adminCall(gw.url, gw.masterKey, 'DELETE', `/admin/keys/${id}`)).status).toBe(204);
       const revokedAt = Date.now();
       let last: Outcome[] = [];
+      // The time counted is when the first burst that was refused everywhere was sent (the
+      // burst's own duration on a loaded machine is not the gateway's delay).
+      let refusedFrom = -1;
       const refusedEverywhere = await eventually(
         async () => {
+          const sentAt = Date.now();
           last = await burst(gw as GatewayProcess, key, 8);
-          return last.every((o) => o.status === 401) && workersOf(last).size === WORKERS;
+          const all = last.every((o) => o.status === 401) && workersOf(last).size === WORKERS;
+          if (all) refusedFrom = sentAt - revokedAt;
+          return all;
         },
         5000,
         20,
       );
       expect(refusedEverywhere).toBe(true);
-      expect(Date.now() - revokedAt).toBeLessThan(1000);
+      expect(refusedFrom).toBeGreaterThanOrEqual(0);
+      expect(refusedFrom).toBeLessThan(1000);
       expect(last.every((o) => o.code === 'invalid_api_key')).toBe(true);
     });
 
