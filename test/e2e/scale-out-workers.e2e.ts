@@ -68,6 +68,24 @@ async function call(gw: GatewayProcess, apiKey: string, model = 'gpt-4o'): Promi
 const burst = (gw: GatewayProcess, apiKey: string, n: number, model?: string): Promise<Outcome[]> =>
   Promise.all(Array.from({ length: n }, () => call(gw, apiKey, model)));
 
+/** Waits until every worker knows a new key: model listings (not metered) all answer 200 from both. */
+async function knownEverywhere(gw: GatewayProcess, apiKey: string): Promise<boolean> {
+  return eventually(
+    async () => {
+      const replies = await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          const res = await fetch(`${gw.baseURL}/models`, { headers: { authorization: `Bearer ${apiKey}` } });
+          await res.arrayBuffer();
+          return { status: res.status, worker: res.headers.get('x-gateway-worker') };
+        }),
+      );
+      return replies.every((r) => r.status === 200) && new Set(replies.map((r) => r.worker)).size === WORKERS;
+    },
+    5000,
+    50,
+  );
+}
+
 const workersOf = (outcomes: Outcome[]): Set<string> =>
   new Set(outcomes.map((o) => o.worker).filter((w): w is string => w !== null));
 
@@ -127,6 +145,7 @@ function workerCases(
       if (!gw) return;
       const N = 5;
       const { key } = await createKey(gw.url, gw.masterKey, { name: 'rpm', rpm: N });
+      expect(await knownEverywhere(gw, key)).toBe(true);
       const outcomes = await burst(gw, key, 14);
       expect(workersOf(outcomes).size).toBe(WORKERS);
       expect(outcomes.filter((o) => o.status === 200)).toHaveLength(N);
@@ -138,6 +157,7 @@ function workerCases(
     it('a revoked key is refused by every worker within 1 s', async () => {
       if (!gw) return;
       const { id, key } = await createKey(gw.url, gw.masterKey, { name: 'revoke' });
+      expect(await knownEverywhere(gw, key)).toBe(true);
       expect((await burst(gw, key, 6)).every((o) => o.status === 200)).toBe(true);
       expect((await adminCall(gw.url, gw.masterKey, 'DELETE', `/admin/keys/${id}`)).status).toBe(204);
       const revokedAt = Date.now();
@@ -162,6 +182,32 @@ function workerCases(
       expect(last.every((o) => o.code === 'invalid_api_key')).toBe(true);
     });
 
+    it('a quota spent through one worker is refused by every worker', async () => {
+      if (!gw) return;
+      const { key } = await createKey(gw.url, gw.masterKey, { name: 'quota', max_tokens_total: 10 });
+      expect(await knownEverywhere(gw, key)).toBe(true);
+      // The mock provider counts words: this one call spends the whole quota.
+      const client = new OpenAI({ baseURL: gw.baseURL, apiKey: key, maxRetries: 0 });
+      await client.chat.completions.create({
+        model: 'gpt-4o',
+        messages: [
+          { role: 'user', content: 'one two three four five six seven eight nine ten eleven twelve' },
+        ],
+      });
+      // Usage is written in 1 s batches and announced to the other workers: bounded wait.
+      let last: Outcome[] = [];
+      const refused = await eventually(
+        async () => {
+          last = await burst(gw as GatewayProcess, key, 8);
+          return last.every((o) => o.code === 'insufficient_quota') && workersOf(last).size === WORKERS;
+        },
+        5000,
+        200,
+      );
+      expect(last.map((o) => o.code)).toEqual(Array(8).fill('insufficient_quota'));
+      expect(refused).toBe(true);
+    });
+
     it('a killed worker is replaced and the port keeps answering', async () => {
       if (!gw) return;
       const pids = [...gw.stdout().matchAll(/"pid":(\d+),"msg":"worker \d+ serving/g)].map((m) =>
@@ -179,6 +225,7 @@ function workerCases(
       expect(replaced).toBe(true);
       expect(gw.stdout()).toContain('worker died; starting a new one');
       const { key } = await createKey(gw.url, gw.masterKey, { name: 'after-restart' });
+      expect(await knownEverywhere(gw, key)).toBe(true);
       const outcomes = await burst(gw, key, 12);
       expect(outcomes.every((o) => o.status === 200)).toBe(true);
       expect(workersOf(outcomes).size).toBe(WORKERS);
@@ -187,6 +234,7 @@ function workerCases(
     it('SIGTERM to the primary: in-flight calls on every worker finish, traces are flushed, exit 0', async () => {
       if (!gw) return;
       const { key } = await createKey(gw.url, gw.masterKey, { name: 'stop' });
+      expect(await knownEverywhere(gw, key)).toBe(true);
       const calls = burst(gw, key, 16, 'slow');
       await new Promise((r) => setTimeout(r, 300));
       const code = gw.stop('SIGTERM', 60_000);
