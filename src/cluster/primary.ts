@@ -135,9 +135,11 @@ export async function runPrimary({ env, logger }: PrimaryOptions): Promise<void>
               return;
             }
             const timer = setTimeout(() => w.process.kill('SIGKILL'), STOP_TIMEOUT_MS);
-            w.once('exit', (code) => {
+            // A worker still starting has no calls and no traces yet: ended by SIGTERM is clean.
+            const starting = !serving.has(w.id);
+            w.once('exit', (code, signal) => {
               clearTimeout(timer);
-              done(code);
+              done(starting && signal === 'SIGTERM' ? 0 : code);
             });
             w.process.kill('SIGTERM');
           }),
