@@ -21,6 +21,19 @@ interface Placement {
 
 const INSERT_COLUMNS = [...TRACE_COLUMNS, 'reply_hash'];
 
+interface OldRow {
+  rowid: number;
+  id: string;
+  created_at: number;
+  model: string | null;
+  provider: string | null;
+  latency_ms: number;
+  status: string;
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
 export class SqliteTraceSink implements TraceSink {
   private readonly db: Database.Database;
   private readonly insertTrace: Database.Statement;
@@ -33,6 +46,8 @@ export class SqliteTraceSink implements TraceSink {
   private readonly upsertSession: Database.Statement;
   private readonly upsertRollup: Map<RollupTable, Database.Statement>;
   private readonly findId: Database.Statement;
+  private readonly oldest: Database.Statement;
+  private readonly removeOne: (rows: readonly OldRow[]) => void;
   private readonly write: (drafts: readonly TraceDraft[], storeBodies: boolean) => StoredTrace[];
 
   constructor(file: string, opts: { busyTimeoutMs?: number } = {}) {
@@ -68,6 +83,34 @@ export class SqliteTraceSink implements TraceSink {
     );
     this.upsertRollup = new Map(ROLLUP_LEVELS.map((l) => [l.table, this.db.prepare(rollupUpsert(l.table))]));
     this.findId = this.db.prepare('SELECT 1 FROM traces WHERE id = ?').pluck();
+    this.oldest = this.db.prepare(
+      `SELECT rowid, id, created_at, model, provider, latency_ms, status, prompt_tokens, completion_tokens, total_tokens
+       FROM traces WHERE created_at < ? ORDER BY created_at LIMIT ?`,
+    );
+    const delFts = this.db.prepare('DELETE FROM trace_fts WHERE rowid = ?');
+    const delBody = this.db.prepare('DELETE FROM trace_bodies WHERE trace_id = ?');
+    const delTrace = this.db.prepare('DELETE FROM traces WHERE id = ?');
+    const remove = this.db.transaction((rows: readonly OldRow[]) => {
+      const rollup = new RollupDelta();
+      for (const r of rows) {
+        delFts.run(r.rowid);
+        delBody.run(r.id);
+        delTrace.run(r.id);
+        rollup.add(
+          {
+            createdAt: r.created_at,
+            model: r.model,
+            provider: r.provider,
+            latencyMs: r.latency_ms,
+            status: r.status,
+            usage: { prompt_tokens: r.prompt_tokens, completion_tokens: r.completion_tokens, total_tokens: r.total_tokens },
+          },
+          -1,
+        );
+      }
+      for (const [table, stmt] of this.upsertRollup) for (const r of rollup.rows(table)) stmt.run(...r);
+    });
+    this.removeOne = (rows) => remove.immediate(rows);
     const tx = this.db.transaction((drafts: readonly TraceDraft[], storeBodies: boolean) =>
       this.writeBatch(drafts, storeBodies),
     );
@@ -86,6 +129,27 @@ export class SqliteTraceSink implements TraceSink {
 
   existing(ids: readonly string[]): Set<string> {
     return new Set(ids.filter((id) => this.findId.get(id) !== undefined));
+  }
+
+  /**
+   * Retention: deletes traces created before `cutoff` (with bodies, search rows, their share of
+   * the rollup) in transactions of `chunk`, letting other work run between them; then sessions
+   * and rollup rows with nothing newer.
+   */
+  async prune(cutoff: number, chunk = 500): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const rows = this.oldest.all(cutoff, chunk) as OldRow[];
+      if (rows.length === 0) break;
+      this.removeOne(rows);
+      total += rows.length;
+      await new Promise((r) => setImmediate(r));
+    }
+    this.db.prepare('DELETE FROM sessions WHERE last_at < ?').run(cutoff);
+    for (const { table, unitMs } of ROLLUP_LEVELS) {
+      this.db.prepare(`DELETE FROM ${table} WHERE minute < ?`).run(Math.floor(cutoff / unitMs) * unitMs);
+    }
+    return total;
   }
 
   close(): void {

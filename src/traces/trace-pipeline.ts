@@ -18,6 +18,8 @@ export interface TraceSink {
   ping(): boolean | Promise<boolean>;
   /** Which of these ids are stored already (batches sent again after a worker restart). */
   existing(ids: readonly string[]): Set<string> | Promise<Set<string>>;
+  /** Retention: deletes traces created before `cutoff`; returns how many. */
+  prune(cutoff: number): Promise<number>;
 }
 
 /** What the main thread learns about a stored trace (per-key accounting may hook here). */

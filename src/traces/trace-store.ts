@@ -312,6 +312,10 @@ export class TraceStore implements TraceSink {
    * Deletes traces created before `cutoff` in small transactions, yielding between them so a
    * large first pass never stalls the event loop; then sessions with nothing newer.
    */
+  prune(cutoff: number): Promise<number> {
+    return this.deleteOlderThan(cutoff);
+  }
+
   async deleteOlderThan(cutoff: number, chunk = 500): Promise<number> {
     let total = 0;
     for (;;) {

@@ -15,12 +15,15 @@ export type ToWorker =
   /** Write what is queued (for at most timeoutMs), close the database, exit. */
   | { type: 'close'; timeoutMs: number }
   /** Exit at once, writing nothing more (what a crash does; handled between two statements). */
-  | { type: 'exit' };
+  | { type: 'exit' }
+  /** Retention: delete traces created before `cutoff` (in small transactions, between batches). */
+  | { type: 'prune'; cutoff: number };
 
 export type FromWorker =
   | ({ type: 'progress' } & Progress)
   | { type: 'log'; level: LogLevel; obj: Record<string, unknown>; msg: string }
-  | { type: 'closed'; left: number };
+  | { type: 'closed'; left: number }
+  | { type: 'pruned'; removed: number; error: string | null };
 
 export interface LinkHandlers {
   /** Send a summary of every stored trace with the progress (the writer has an onStored hook). */
@@ -64,6 +67,7 @@ export function serve(
         await pipeline.drainNow();
         return;
       case 'exit':
+      case 'prune':
         return;
       case 'close': {
         const left = await pipeline.flush(m.timeoutMs);
@@ -78,7 +82,22 @@ export function serve(
       }
     }
   };
+  let pruning = false;
   return (m) => {
+    if (m.type === 'prune') {
+      // Beside the batches, not in their line: a long first pass must not hold traces back.
+      if (!pruning) {
+        pruning = true;
+        sink
+          .prune(m.cutoff)
+          .then(
+            (removed) => send({ type: 'pruned', removed, error: null }),
+            (err: unknown) => send({ type: 'pruned', removed: 0, error: err instanceof Error ? err.message : String(err) }),
+          )
+          .finally(() => (pruning = false));
+      }
+      return chain;
+    }
     chain = chain.then(
       () => handle(m),
       () => handle(m),

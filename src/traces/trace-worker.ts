@@ -46,6 +46,10 @@ class PostgresSink implements TraceSink {
     return (await this.ready()).existing(ids);
   }
 
+  async prune(cutoff: number): Promise<number> {
+    return (await this.ready()).deleteOlderThan(cutoff);
+  }
+
   async close(): Promise<void> {
     if (this.ds?.isInitialized) await this.ds.destroy();
   }

@@ -25,6 +25,13 @@ class FakeSink implements TraceSink {
     return !this.down;
   }
 
+  pruned: number[] = [];
+
+  async prune(cutoff: number): Promise<number> {
+    this.pruned.push(cutoff);
+    return 0;
+  }
+
   existing(ids: readonly string[]): Set<string> {
     const stored = new Set(this.stored.map((d) => d.id));
     return new Set(ids.filter((id) => stored.has(id)));

@@ -86,6 +86,11 @@ export class TraceWriter implements CallRecorder {
     this.ensureLink();
   }
 
+  /** Retention pass in the worker: deletes traces created before `cutoff`, off the main thread. */
+  prune(cutoff: number): void {
+    this.ensureLink()?.post({ type: 'prune', cutoff });
+  }
+
   /** Traces recorded and not yet stored (here or in the worker). */
   queueDepth(): number {
     return this.pending.length + this.sentCount;
@@ -169,6 +174,9 @@ export class TraceWriter implements CallRecorder {
       }
       case 'log':
         this.opts.logger[m.level](m.obj, m.msg);
+        return;
+      case 'pruned':
+        if (m.error) this.opts.logger.warn({ error: m.error }, 'trace retention pass failed');
         return;
       case 'closed':
         if (m.left > 0) this.opts.logger.error({ queued: m.left }, 'traces could not be written before shutdown');

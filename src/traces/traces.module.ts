@@ -1,7 +1,6 @@
 /** Traces: the recorder behind CALL_RECORDER, storage, queries and the /api controller. */
 import {
   Global,
-  Inject,
   Injectable,
   Module,
   type BeforeApplicationShutdown,
@@ -28,29 +27,18 @@ const RETENTION_EVERY_MS = 3_600_000;
 @Injectable()
 class TracesLifecycle implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private retention: NodeJS.Timeout | null = null;
-  private pruning: Promise<void> | null = null;
 
   constructor(
     private readonly writer: TraceWriter,
-    private readonly store: TraceStore,
     private readonly config: ConfigService,
-    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
+  /** Retention runs in the trace worker (hourly), so a large first pass never stalls requests. */
   onModuleInit(): void {
     if (this.config.current.config.traces.enabled) this.writer.start();
     const prune = (): void => {
       const days = this.config.current.config.traces.retention_days;
-      if (days <= 0 || this.pruning) return;
-      this.pruning = this.store
-        .deleteOlderThan(Date.now() - days * DAY_MS)
-        .then(() => undefined)
-        .catch((err: unknown) => {
-          this.logger.warn({ error: err instanceof Error ? err.message : String(err) }, 'trace retention pass failed');
-        })
-        .finally(() => {
-          this.pruning = null;
-        });
+      if (days > 0) this.writer.prune(Date.now() - days * DAY_MS);
     };
     prune();
     this.retention = setInterval(prune, RETENTION_EVERY_MS);
@@ -60,7 +48,6 @@ class TracesLifecycle implements OnModuleInit, BeforeApplicationShutdown, OnAppl
   /** Every queued trace is written before the database closes (DatabaseModule, onApplicationShutdown). */
   async beforeApplicationShutdown(): Promise<void> {
     if (this.retention) clearInterval(this.retention);
-    if (this.pruning) await this.pruning;
     await this.writer.close();
   }
 

@@ -406,6 +406,31 @@ function suite(
       expect((await e.query.sessions(500, null)).data.some((s) => s.id === old.id)).toBe(false);
     });
 
+    run('retention in the trace worker deletes older traces off the main thread', async (e) => {
+      const w = e.writer();
+      const old = callRecord([user('ancient Wombat')], 'x', {
+        startedAt: Date.parse('1999-06-01T00:00:00Z'),
+      });
+      const fresh = callRecord([user('fresh Wombat')], 'x');
+      w.record(old);
+      w.record(fresh);
+      await w.flush();
+      w.prune(Date.parse('2001-01-01T00:00:00Z'));
+      const deadline = Date.now() + 20_000;
+      while ((await e.query.get(old.id)) !== null && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(await e.query.get(old.id)).toBeNull();
+      expect((await e.query.list({ q: 'Wombat' }, 10, null)).data.map((t) => t.id)).toEqual([fresh.id]);
+      const s = await e.stats.compute(
+        Date.parse('1999-01-01T00:00:00Z'),
+        Date.parse('2000-01-01T00:00:00Z'),
+        3600,
+        5000,
+        0,
+      );
+      expect(s.totals.requests).toBe(0);
+    });
+
     run('holds traces while the database is down and writes them once it is back', async (e) => {
       const w = e.writer({ maxBackoffMs: 50 });
       w.record(callRecord([user('warm the worker')], 'x'));
