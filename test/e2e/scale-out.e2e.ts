@@ -213,4 +213,39 @@ describe('two gateway processes sharing PostgreSQL and Redis', () => {
       }
     }
   });
+
+  it('one session fed through both replicas at once numbers its turns 1..n without duplicates', async () => {
+    if (!servicesUp) return;
+    const { key: secret } = await createKey(a.url, a.masterKey, { name: 'turns-shared' });
+    expect(await eventually(async () => (await statusOf(sdk(b, secret).models.list())) === 200, 5000)).toBe(
+      true,
+    );
+    const session = `scale-${randomBytes(4).toString('hex')}`;
+    await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        new OpenAI({
+          baseURL: (i % 2 === 0 ? a : b).baseURL,
+          apiKey: secret,
+          maxRetries: 0,
+          defaultHeaders: { 'X-Session-Id': session },
+        }).chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: `turn ${i}` }] }),
+      ),
+    );
+    let turns: number[] = [];
+    await eventually(
+      async () => {
+        const page = await adminCall<{ data: Array<{ turn: number }> }>(
+          a.url,
+          a.masterKey,
+          'GET',
+          `/api/sessions/${session}/records`,
+        );
+        turns = (page.body.data ?? []).map((r) => r.turn).sort((x, y) => x - y);
+        return turns.length === 6;
+      },
+      10_000,
+      200,
+    );
+    expect(turns).toEqual([1, 2, 3, 4, 5, 6]);
+  });
 });
