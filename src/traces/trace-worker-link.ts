@@ -20,6 +20,8 @@ export type ToWorker =
   | { type: 'prune'; cutoff: number };
 
 export type FromWorker =
+  /** The worker runs and has its database connection (SQLite) or will open it on first use. */
+  | { type: 'ready' }
   | ({ type: 'progress' } & Progress)
   | { type: 'log'; level: LogLevel; obj: Record<string, unknown>; msg: string }
   | { type: 'closed'; left: number }
@@ -171,6 +173,9 @@ export function inlineLink(sink: TraceSink, settings: PipelineSettings = {}): Li
       },
       () => undefined,
     );
+    setImmediate(() => {
+      if (!ended) handlers.message({ type: 'ready' });
+    });
     return {
       post: (msg) => {
         if (ended) return;

@@ -76,6 +76,7 @@ function start(): void {
     if (m.type === 'exit') process.exit(1);
     void handle(m);
   });
+  port.postMessage({ type: 'ready' } satisfies FromWorker);
 }
 
 start();

@@ -69,6 +69,15 @@ describe('TraceWriter', () => {
     expect(w.writtenTotal()).toBe(450);
   });
 
+  it('tells when its worker runs, and gives up waiting after the timeout', async () => {
+    const w = writer(new FakeSink());
+    expect(await w.ready(50)).toBe(false); // not started
+    w.start();
+    expect(await w.ready(5000)).toBe(true);
+    expect(await w.ready(1)).toBe(true);
+    await w.close();
+  });
+
   it('counts what a full queue had to drop', async () => {
     const sink = new FakeSink();
     const w = writer(sink, { maxQueue: 3 });

@@ -86,6 +86,25 @@ export class TraceWriter implements CallRecorder {
     this.ensureLink();
   }
 
+  private isReady = false;
+  private readyWaiters: Array<() => void> = [];
+
+  /**
+   * Resolves once the worker runs (true), or after `timeoutMs` without it (false): the app waits for
+   * it at start, so a trace of the first call is as quick to read as any other.
+   */
+  ready(timeoutMs = 15_000): Promise<boolean> {
+    if (this.isReady) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      timer.unref();
+      this.readyWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
   /** Retention pass in the worker: deletes traces created before `cutoff`, off the main thread. */
   prune(cutoff: number): void {
     this.ensureLink()?.post({ type: 'prune', cutoff });
@@ -161,6 +180,13 @@ export class TraceWriter implements CallRecorder {
 
   private onMessage(m: FromWorker): void {
     switch (m.type) {
+      case 'ready': {
+        const waiting = this.readyWaiters;
+        this.readyWaiters = [];
+        this.isReady = true;
+        for (const w of waiting) w();
+        return;
+      }
       case 'progress': {
         this.restartMs = 0;
         this.written += m.written;

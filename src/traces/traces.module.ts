@@ -34,8 +34,12 @@ class TracesLifecycle implements OnModuleInit, BeforeApplicationShutdown, OnAppl
   ) {}
 
   /** Retention runs in the trace worker (hourly), so a large first pass never stalls requests. */
-  onModuleInit(): void {
-    if (this.config.current.config.traces.enabled) this.writer.start();
+  async onModuleInit(): Promise<void> {
+    if (this.config.current.config.traces.enabled) {
+      this.writer.start();
+      // Linked traces are readable within 2 s of a call's end, the first call's too.
+      await this.writer.ready();
+    }
     const prune = (): void => {
       const days = this.config.current.config.traces.retention_days;
       if (days > 0) this.writer.prune(Date.now() - days * DAY_MS);
