@@ -64,6 +64,14 @@ describe('two gateway processes sharing PostgreSQL and Redis', () => {
   afterAll(async () => {
     if (!servicesUp) return;
     const codes = await Promise.all([a?.stop('SIGTERM'), b?.stop('SIGTERM')]);
+    // Faults the replicas reported (Redis, key events): shown, to explain a failure above.
+    for (const [name, gw] of [
+      ['A', a],
+      ['B', b],
+    ] as const) {
+      const faults = (gw?.stdout() ?? '').split('\n').filter((l) => /"level":(40|50)/.test(l));
+      if (faults.length > 0) console.warn(`replica ${name} reported:\n${faults.slice(0, 20).join('\n')}`);
+    }
     a?.cleanup();
     b?.cleanup();
     await pg?.drop();
