@@ -19,7 +19,7 @@ function fakeSocket(writable = true): { socket: Socket; written: string[]; destr
 
 function reply(code: string | undefined): { status: number; body: unknown } {
   const { socket, written } = fakeSocket();
-  openAIClientErrorHandler(Object.assign(new Error('x'), { code }), socket);
+  openAIClientErrorHandler(Object.assign(new Error('x'), code === undefined ? {} : { code }), socket);
   const raw = written.join('');
   const [head, body] = raw.split('\r\n\r\n') as [string, string];
   expect(head).toMatch(/Content-Length: \d+/);
