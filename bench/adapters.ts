@@ -10,9 +10,8 @@
  * `runAdaptersBench()` returns the table for bench/run.ts. Knobs: BENCH_DURATION_MS (2000),
  * BENCH_ROUNDS (3; the median of the rounds is shown), BENCH_WARMUP_MS (3000), BENCH_ADAPTERS_CONCURRENCY (10).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -23,6 +22,7 @@ import { geminiStreamChunks } from '../src/providers/gemini/gemini.stream';
 import { openaiStreamChunks } from '../src/providers/openai/openai.stream';
 import { STREAM_BODIES } from './adapter-upstreams';
 import { runLoad, type LoadResult } from './load';
+import { fmt, freePort, pin } from './support';
 
 const ROOT = resolve(__dirname, '..');
 const TS_NODE = ['-r', 'ts-node/register/transpile-only'];
@@ -53,25 +53,6 @@ const ADAPTERS: Array<{ name: string; provider: string; note?: { 'non-stream'?: 
       note: { 'non-stream': 'no upstream', stream: 'no upstream: chunk delivery alone' },
     },
   ];
-
-function pin(core: number, pid: number): void {
-  try {
-    execFileSync('taskset', ['-cp', String(core), String(pid)], { stdio: 'ignore' });
-  } catch {
-    // taskset missing: run unpinned
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createNetServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => ok(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 async function waitHealthy(name: string, proc: ChildProcess, port: number): Promise<void> {
   let exited: number | null = null;
@@ -105,10 +86,6 @@ function median(list: LoadResult[], key: 'p50' | 'p99' | 'rps'): number {
   if (v.length === 0) return NaN;
   const mid = v.length >> 1;
   return v.length % 2 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2;
-}
-
-function fmt(n: number, digits: number): string {
-  return Number.isFinite(n) ? n.toFixed(digits) : '-';
 }
 
 type Body = AsyncIterable<Buffer>;

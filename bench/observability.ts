@@ -13,10 +13,9 @@
  * Usage: node -r ts-node/register/transpile-only bench/observability.ts
  * Knobs: BENCH_DURATION_MS (2000), BENCH_ROUNDS (3), BENCH_CONCURRENCY (1,10).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -32,6 +31,9 @@ import { SpanBuilder } from '../src/observability/otel/span-builder';
 import { packBatch, toSpanInput } from '../src/observability/otel/span-input';
 import { knownSecrets } from '../src/observability/secrets';
 import { runLoad, type LoadResult } from './load';
+import { freePort, pin as pinProcess } from './support';
+
+const pin = (core: number, pid: number): void => pinProcess(core, pid, false);
 
 const ROOT = resolve(__dirname, '..');
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 2000);
@@ -43,14 +45,6 @@ const children: ChildProcess[] = [];
 process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
-
-function pin(core: number, pid: number): void {
-  try {
-    execFileSync('taskset', ['-cp', String(core), String(pid)], { stdio: 'ignore' });
-  } catch {
-    // taskset missing: unpinned
-  }
-}
 
 function record(i: number, stream: boolean): CallRecord {
   const chunks = Array.from({ length: 30 }, (_, k) =>
@@ -170,17 +164,6 @@ async function inProcess(): Promise<string[][]> {
     ['span worker: spans of one JSON call', (jsonSpan / 1000).toFixed(3), '-'],
     ['span worker: spans of one 30-chunk stream', (sseSpan / 1000).toFixed(3), '-'],
   ];
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createNetServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => done(p));
-    });
-  });
 }
 
 async function startProc(args: string[], env: NodeJS.ProcessEnv, core: number, port: number): Promise<void> {

@@ -13,10 +13,15 @@ process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
 
-/** Pins a process (all its threads) to one core; runs unpinned where taskset is missing. */
-export function pin(core: number, pid: number): void {
+/**
+ * Pins a process to one core: all its threads, or only its main thread (so that a worker thread
+ * is left to the OS); runs unpinned where taskset is missing.
+ */
+export function pin(core: number, pid: number, allThreads = true): void {
   try {
-    execFileSync('taskset', ['-a', '-cp', String(core), String(pid)], { stdio: 'ignore' });
+    execFileSync('taskset', [...(allThreads ? ['-a'] : []), '-cp', String(core), String(pid)], {
+      stdio: 'ignore',
+    });
   } catch {
     // taskset missing: run unpinned
   }

@@ -17,7 +17,6 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -30,6 +29,10 @@ import { workerLink } from '../src/traces/trace-worker-link';
 import { TraceWriter } from '../src/traces/trace-writer';
 import { percentile, runLoad, type LoadResult } from './load';
 import { callRecord, fill, MODELS, VOCAB } from './traces-fill';
+import { fmt, freePort, pin as pinProcess, table } from './support';
+
+/** The main thread only: the trace worker thread is left to the OS. */
+const pin = (core: number, pid: number): void => pinProcess(core, pid, false);
 
 const ROOT = resolve(__dirname, '..');
 const TS_NODE = ['-r', 'ts-node/register/transpile-only'];
@@ -46,25 +49,6 @@ const children: ChildProcess[] = [];
 process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
-
-function pin(core: number, pid: number): void {
-  try {
-    execFileSync('taskset', ['-cp', String(core), String(pid)], { stdio: 'ignore' });
-  } catch {
-    // taskset missing: unpinned
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createNetServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => ok(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 async function start(
   name: string,
@@ -92,18 +76,6 @@ async function start(
     }
   }
   throw new Error(`${name} did not start`);
-}
-
-function fmt(n: number | null | undefined, digits = 2): string {
-  return n === null || n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits);
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string =>
-    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
-  const rule = `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
-  return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
 const CLK_TCK = (() => {
