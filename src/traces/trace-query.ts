@@ -12,6 +12,7 @@ import {
   num,
   parseJson,
   Sql,
+  type SqlReader,
   T_COLUMNS,
   toView,
   withBodies,
@@ -53,8 +54,9 @@ const BODY_COLUMNS = 'b.request, b.upstream_request, b.response';
 export class TraceQuery {
   private readonly sql: Sql;
 
-  constructor(ds: DataSource) {
-    this.sql = new Sql(ds);
+  /** `reader`: where reads run instead of the DataSource (SQLite: a thread of their own). */
+  constructor(ds: DataSource, reader: SqlReader | null = null) {
+    this.sql = new Sql(ds, reader);
   }
 
   private where(filters: TraceFilters): { clauses: string[]; params: unknown[] } {

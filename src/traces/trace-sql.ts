@@ -70,11 +70,18 @@ export const TRACE_COLUMNS = [
 /** `t.id, t.created_at, …` */
 export const T_COLUMNS = TRACE_COLUMNS.map((c) => `t.${c}`).join(', ');
 
+/** Runs a read query elsewhere than on the DataSource (SQLite: the reader thread). */
+export type SqlReader = (sql: string, params: unknown[]) => Promise<Row[]>;
+
 /** Runs SQL written with `?` placeholders on either driver. */
 export class Sql {
   readonly pg: boolean;
 
-  constructor(readonly ds: DataSource) {
+  /** With `reader`, queries not given an EntityManager go to it: only read-only code passes one. */
+  constructor(
+    readonly ds: DataSource,
+    private readonly reader: SqlReader | null = null,
+  ) {
     this.pg = ds.options.type === 'postgres';
   }
 
@@ -89,6 +96,7 @@ export class Sql {
   }
 
   query(sql: string, params: unknown[] = [], m: EntityManager | DataSource = this.ds): Promise<Row[]> {
+    if (this.reader && m === this.ds) return this.reader(this.text(sql), params);
     return m.query<Row[]>(this.text(sql), params);
   }
 }

@@ -9,7 +9,8 @@
  */
 import type { DataSource } from 'typeorm';
 import { bucketLatency, HOUR_MS, latencyBucket, MINUTE_MS, type RollupTable } from './trace-rollup';
-import { columnText, num, Sql, type Row } from './trace-sql';
+import { columnText, num, Sql,
+  type SqlReader, type Row } from './trace-sql';
 
 export interface StatsFigures {
   requests: number;
@@ -147,8 +148,9 @@ function rollupPieces(from: number, to: number): Array<{ table: RollupTable; fro
 export class TraceStats {
   private readonly sql: Sql;
 
-  constructor(ds: DataSource) {
-    this.sql = new Sql(ds);
+  /** `reader`: where reads run instead of the DataSource (SQLite: a thread of their own). */
+  constructor(ds: DataSource, reader: SqlReader | null = null) {
+    this.sql = new Sql(ds, reader);
   }
 
   /**

@@ -114,9 +114,9 @@ export interface WorkerInit extends PipelineSettings {
   busyTimeoutMs?: number;
 }
 
-/** The worker thread's script: compiled JavaScript, or TypeScript through ts-node (tests, benches). */
-function workerScript(): { script: string; eval: boolean } {
-  const file = join(__dirname, `trace-worker${extname(__filename)}`);
+/** A worker thread's script beside this file: compiled JavaScript, or TypeScript through ts-node (tests, benches). */
+export function workerScript(name = 'trace-worker'): { script: string; eval: boolean } {
+  const file = join(__dirname, `${name}${extname(__filename)}`);
   if (!file.endsWith('.ts')) return { script: file, eval: false };
   const tsNode = require.resolve('ts-node/register/transpile-only');
   return {

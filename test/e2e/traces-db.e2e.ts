@@ -14,6 +14,7 @@ import type { DataSource } from 'typeorm';
 import { createDataSource, sqlitePath } from '../../src/database/data-source';
 import { ENTITIES, MIGRATIONS } from '../../src/database/schema';
 import { parseIngest } from '../../src/traces/ingest';
+import { SqliteReader } from '../../src/traces/sqlite-reader';
 import { buildTrace } from '../../src/traces/trace-builder';
 import { TraceQuery } from '../../src/traces/trace-query';
 import { TraceStats } from '../../src/traces/trace-stats';
@@ -43,13 +44,17 @@ async function open(url: string, dir: string, drop: () => Promise<void>): Promis
   await ds.runMigrations({ transaction: 'each' });
   const store = new TraceStore(ds);
   const writers: TraceWriter[] = [];
+  // SQLite reads run on the reader thread, as in the app.
+  const reader = url.startsWith('sqlite:') ? new SqliteReader(sqlitePath(url)) : null;
+  await reader?.start();
+  const read = reader ? (sql: string, params: unknown[]) => reader.query(sql, params) : null;
   return {
     url,
     pg: !url.startsWith('sqlite:'),
     ds,
     store,
-    query: new TraceQuery(ds),
-    stats: new TraceStats(ds),
+    query: new TraceQuery(ds, read),
+    stats: new TraceStats(ds, read),
     dir,
     writer: (o = {}) => {
       const w = new TraceWriter(workerLink({ url, busyTimeoutMs: 50, maxBackoffMs: o.maxBackoffMs ?? 200 }), {
@@ -64,6 +69,7 @@ async function open(url: string, dir: string, drop: () => Promise<void>): Promis
     },
     cleanup: async () => {
       for (const w of writers) await w.close(2000);
+      await reader?.close();
       if (ds.isInitialized) await ds.destroy();
       await drop();
       rmSync(dir, { recursive: true, force: true });
