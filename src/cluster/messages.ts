@@ -13,10 +13,14 @@ export type ToPrimary =
   | { gw: 'admit'; seq: number; keyId: string; limits: Limits; now: number }
   | { gw: 'tokens'; keyId: string; tokens: number; now: number }
   | { gw: 'key-event'; event: KeyEvent }
-  | { gw: 'serving'; url: string };
+  | { gw: 'serving'; url: string }
+  /** GET /metrics on a worker: the primary gathers every worker's metrics into one text. */
+  | { gw: 'metrics'; seq: number };
 
 export type ToWorker =
-  { gw: 'decision'; seq: number; decision: LimitDecision } | { gw: 'key-event'; event: KeyEvent };
+  | { gw: 'decision'; seq: number; decision: LimitDecision }
+  | { gw: 'key-event'; event: KeyEvent }
+  | { gw: 'metrics'; seq: number; text: string | null; error: string | null };
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;
@@ -56,6 +60,8 @@ export function toPrimary(m: unknown): ToPrimary | null {
       return isKeyEvent(m.event) ? (m as ToPrimary) : null;
     case 'serving':
       return typeof m.url === 'string' ? (m as ToPrimary) : null;
+    case 'metrics':
+      return typeof m.seq === 'number' ? (m as ToPrimary) : null;
     default:
       return null;
   }
@@ -66,6 +72,11 @@ export function toWorker(m: unknown): ToWorker | null {
   if (m.gw === 'decision')
     return typeof m.seq === 'number' && isDecision(m.decision) ? (m as ToWorker) : null;
   if (m.gw === 'key-event') return isKeyEvent(m.event) ? (m as ToWorker) : null;
+  if (m.gw === 'metrics') {
+    const text = m.text === null || typeof m.text === 'string';
+    const error = m.error === null || typeof m.error === 'string';
+    return typeof m.seq === 'number' && text && error ? (m as ToWorker) : null;
+  }
   return null;
 }
 

@@ -5,6 +5,7 @@
  * workers use Redis instead), restarts a worker that dies, and on SIGTERM/SIGINT stops every
  * worker gracefully (each finishes its calls and flushes its traces) before exiting.
  */
+import { AggregatorRegistry } from 'prom-client';
 import cluster, { type Worker } from 'node:cluster';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -60,6 +61,8 @@ export async function runPrimary({ env, logger }: PrimaryOptions): Promise<void>
   await prepare(env, process.env);
   const port = await concretePort(env.PORT, env.HOST);
   const limiter = new MemoryRateLimiter();
+  // Every worker's /metrics, summed (counters, gauges, histograms) into one scrape.
+  const aggregator = new AggregatorRegistry();
   const started = new Map<number, number>();
   const serving = new Set<number>();
   let announced = false;
@@ -90,6 +93,18 @@ export async function runPrimary({ env, logger }: PrimaryOptions): Promise<void>
           for (const other of Object.values(cluster.workers ?? {})) {
             if (other && other.id !== w.id) send(other, { gw: 'key-event', event: m.event });
           }
+          break;
+        case 'metrics':
+          aggregator.clusterMetrics().then(
+            (text) => send(w, { gw: 'metrics', seq: m.seq, text, error: null }),
+            (err: unknown) =>
+              send(w, {
+                gw: 'metrics',
+                seq: m.seq,
+                text: null,
+                error: err instanceof Error ? err.message : String(err),
+              }),
+          );
           break;
         case 'serving':
           serving.add(w.id);

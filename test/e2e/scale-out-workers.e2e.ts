@@ -141,6 +141,28 @@ function workerCases(
       expect(workersOf(outcomes).size).toBe(WORKERS);
     });
 
+    it('one scrape of /metrics counts the calls of every worker', async () => {
+      if (!gw) return;
+      const { key } = await createKey(gw.url, gw.masterKey, { name: 'metrics' });
+      expect(await knownEverywhere(gw, key)).toBe(true);
+      const model = `metrics-${randomBytes(3).toString('hex')}`;
+      const counted = async (): Promise<number> => {
+        const res = await fetch(`${(gw as GatewayProcess).url}/metrics`);
+        expect(res.status).toBe(200);
+        const text = await res.text();
+        const line = text
+          .split('\n')
+          .find((l) => l.startsWith('gateway_requests_total{') && l.includes(`model="${model}"`));
+        return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+      };
+      const outcomes = await burst(gw, key, 12, model);
+      expect(outcomes.every((o) => o.status === 200)).toBe(true);
+      expect(workersOf(outcomes).size).toBe(WORKERS);
+      // Whichever worker answers the scrape, it reports the calls of all of them.
+      const scrapes = await Promise.all(Array.from({ length: 6 }, counted));
+      expect(scrapes).toEqual(Array(6).fill(12));
+    });
+
     it('an rpm limit of N holds in total across the workers', async () => {
       if (!gw) return;
       const N = 5;
