@@ -15,10 +15,10 @@
  *   npm run build   (or: npx tsc -p tsconfig.build.json)
  *   node -r ts-node/register/transpile-only bench/traces.ts
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { Database } from 'better-sqlite3';
 import { Client } from 'pg';
@@ -29,13 +29,11 @@ import { workerLink } from '../src/traces/trace-worker-link';
 import { TraceWriter } from '../src/traces/trace-writer';
 import { percentile, runLoad, type LoadResult } from './load';
 import { callRecord, fill, MODELS, VOCAB } from './traces-fill';
-import { fmt, freePort, pin as pinProcess, table } from './support';
+import { cpuMsOf, fmt, freePort, pin as pinProcess, ROOT, startServer, table, TS_NODE } from './support';
 
 /** The main thread only: the trace worker thread is left to the OS. */
 const pin = (core: number, pid: number): void => pinProcess(core, pid, false);
 
-const ROOT = resolve(__dirname, '..');
-const TS_NODE = ['-r', 'ts-node/register/transpile-only'];
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 100);
@@ -45,61 +43,6 @@ const QUERY_CLIENTS = Number(process.env.TRACES_QUERY_CLIENTS ?? 2);
 const MASTER = 'bench-master-key';
 const PG_URL = process.env.TEST_PG_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 
-const children: ChildProcess[] = [];
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
-
-async function start(
-  name: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  port: number,
-): Promise<ChildProcess> {
-  const proc = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(proc);
-  const state = { exited: null as number | null };
-  proc.on('exit', (code) => (state.exited = code ?? -1));
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (state.exited !== null) throw new Error(`${name} exited with ${String(state.exited)}`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/health`);
-      await res.arrayBuffer();
-      return proc;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`${name} did not start`);
-}
-
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** CPU seconds used so far by a process's main thread and by all its threads (Linux /proc). */
-function cpuOf(pid: number): { main: number; all: number } {
-  const read = (path: string): number => {
-    try {
-      const s = readFileSync(path, 'utf8');
-      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-    } catch {
-      return NaN;
-    }
-  };
-  return { main: read(`/proc/${pid}/task/${pid}/stat`), all: read(`/proc/${pid}/stat`) };
-}
-
 interface Measured {
   load: LoadResult;
   /** CPU µs per request: main thread, and every other thread (trace worker, GC helpers). */
@@ -108,12 +51,12 @@ interface Measured {
 }
 
 async function measured(pid: number, url: string, body: string): Promise<Measured> {
-  const before = cpuOf(pid);
+  const before = cpuMsOf(pid);
   const load = await runLoad(url, body, CONCURRENCY, DURATION_MS);
-  const after = cpuOf(pid);
+  const after = cpuMsOf(pid);
   const n = Math.max(1, load.requests);
   const main = after.main - before.main;
-  return { load, mainUs: (main * 1e6) / n, otherUs: ((after.all - before.all - main) * 1e6) / n };
+  return { load, mainUs: (main * 1e3) / n, otherUs: ((after.all - before.all - main) * 1e3) / n };
 }
 
 const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -259,7 +202,7 @@ async function gateway(dir: string, upBase: string, traces: boolean, dbUrl: stri
     ].join('\n'),
   );
   const port = await freePort();
-  const proc = await start(
+  const proc = await startServer(
     `gateway traces ${traces ? 'on' : 'off'}`,
     ['dist/main.js'],
     {
@@ -368,7 +311,7 @@ export async function runTracesBench(): Promise<string> {
 
     // 2. ON vs OFF.
     const upPort = await freePort();
-    const up = await start('upstream', [...TS_NODE, 'bench/upstream.ts', String(upPort)], {}, upPort);
+    const up = await startServer('upstream', [...TS_NODE, 'bench/upstream.ts', String(upPort)], {}, upPort);
     pin(0, up.pid ?? 0);
     const upBase = `http://127.0.0.1:${upPort}`;
     const onDir = mkdtempSync(join(dir, 'on-'));
