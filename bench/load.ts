@@ -79,3 +79,61 @@ export async function runLoad(
     overheadP99: so.length ? percentile(so, 99) : null,
   };
 }
+
+/**
+ * An open-loop load: requests start at a fixed rate (whatever the answers' latency), at most
+ * `maxInFlight` at once (a start that finds them all busy is skipped and counted as an error).
+ */
+export async function runPaced(
+  url: string,
+  body: string,
+  rate: number,
+  durationMs: number,
+  maxInFlight = 200,
+): Promise<LoadResult> {
+  const target = new URL(url);
+  const pool = new Pool(target.origin, { connections: maxInFlight, pipelining: 1, keepAliveTimeout: 30_000 });
+  const headers = { 'content-type': 'application/json' };
+  const lat: number[] = [];
+  let errors = 0;
+  let inFlight = 0;
+  const pending: Promise<void>[] = [];
+  const one = async (): Promise<void> => {
+    inFlight++;
+    const t = performance.now();
+    try {
+      const r = await pool.request({ path: target.pathname, method: 'POST', headers, body });
+      await r.body.dump();
+      if (r.statusCode !== 200) errors++;
+      lat.push(performance.now() - t);
+    } catch {
+      errors++;
+    } finally {
+      inFlight--;
+    }
+  };
+  const start = performance.now();
+  let sent = 0;
+  while (performance.now() - start < durationMs) {
+    const due = Math.floor(((performance.now() - start) / 1000) * rate);
+    for (; sent < due; sent++) {
+      if (inFlight >= maxInFlight) errors++;
+      else pending.push(one());
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await Promise.all(pending);
+  const elapsed = performance.now() - start;
+  await pool.close();
+  const sl = Float64Array.from(lat).sort();
+  return {
+    requests: lat.length,
+    errors,
+    rps: (lat.length / elapsed) * 1000,
+    p50: percentile(sl, 50),
+    p99: percentile(sl, 99),
+    ttfbP50: NaN,
+    overheadP50: null,
+    overheadP99: null,
+  };
+}

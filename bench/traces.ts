@@ -10,7 +10,8 @@
  *    `q` search and filtered-list load on /api/records, interleaved.
  *
  * Processes: bench upstream and this load generator pinned to core 0; each gateway's main thread
- * pinned to core 1 once it is up (its trace worker thread, started before, is left to the OS).
+ * pinned to core 1 once it is up, all its threads (the trace writer and reader threads too): the
+ * gateway under test has one core, and its trace work must fit in what the proxy leaves of it.
  *
  *   npm run build   (or: npx tsc -p tsconfig.build.json)
  *   node -r ts-node/register/transpile-only bench/traces.ts
@@ -25,14 +26,14 @@ import { Client } from 'pg';
 import { Pool } from 'undici';
 import { createDataSource } from '../src/database/data-source';
 import { ENTITIES, MIGRATIONS } from '../src/database/schema';
+import { TRACE_THREAD_NICE } from '../src/common/thread-priority';
 import { workerLink } from '../src/traces/trace-worker-link';
 import { TraceWriter } from '../src/traces/trace-writer';
-import { percentile, runLoad, type LoadResult } from './load';
+import { percentile, runLoad, runPaced, type LoadResult } from './load';
 import { callRecord, fill, MODELS, VOCAB } from './traces-fill';
 import { cpuMsOf, fmt, freePort, pin as pinProcess, ROOT, startServer, table, TS_NODE } from './support';
 
-/** The main thread only: the trace worker thread is left to the OS. */
-const pin = (core: number, pid: number): void => pinProcess(core, pid, false);
+const pin = (core: number, pid: number): void => pinProcess(core, pid, true);
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -41,22 +42,52 @@ const WRITER_N = Number(process.env.TRACES_WRITER_N ?? 50_000);
 const STORED = Number(process.env.TRACES_STORED ?? 100_000);
 const QUERY_CLIENTS = Number(process.env.TRACES_QUERY_CLIENTS ?? 2);
 const MASTER = 'bench-master-key';
+/** Parts to run: writer, onoff, search (all by default). */
+const PARTS = new Set((process.env.TRACES_PARTS ?? 'writer,onoff,search').split(','));
 const PG_URL = process.env.TEST_PG_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 
 interface Measured {
   load: LoadResult;
+  /** Traces still queued when the load stopped, and ms until the queue was empty again. */
+  backlog?: number;
+  drainMs?: number;
+  dropped?: number;
   /** CPU µs per request: main thread, and every other thread (trace worker, GC helpers). */
   mainUs: number;
   otherUs: number;
 }
 
-async function measured(pid: number, url: string, body: string): Promise<Measured> {
+async function measured(
+  pid: number,
+  url: string,
+  body: string,
+  run: () => Promise<LoadResult> = () => runLoad(url, body, CONCURRENCY, DURATION_MS),
+): Promise<Measured> {
   const before = cpuMsOf(pid);
-  const load = await runLoad(url, body, CONCURRENCY, DURATION_MS);
+  const load = await run();
   const after = cpuMsOf(pid);
   const n = Math.max(1, load.requests);
   const main = after.main - before.main;
   return { load, mainUs: (main * 1e3) / n, otherUs: ((after.all - before.all - main) * 1e3) / n };
+}
+
+/** gateway_trace_queue_depth and gateway_traces_dropped_total from /metrics. */
+async function traceQueue(base: string): Promise<{ depth: number; dropped: number }> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const num = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { depth: num('gateway_trace_queue_depth'), dropped: num('gateway_traces_dropped_total') };
+}
+
+/** After a round with traces ON: how far the writer fell behind, and how long it took to catch up. */
+async function drained(m: Measured, base: string): Promise<Measured> {
+  const t = performance.now();
+  const first = await traceQueue(base);
+  let q = first;
+  while (q.depth > 0 && performance.now() - t < 60_000) {
+    await new Promise((r) => setTimeout(r, 20));
+    q = await traceQueue(base);
+  }
+  return { ...m, backlog: first.depth, drainMs: performance.now() - t, dropped: q.dropped };
 }
 
 const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -216,7 +247,7 @@ async function gateway(dir: string, upBase: string, traces: boolean, dbUrl: stri
     port,
   );
   const base = `http://127.0.0.1:${port}`;
-  // One call first: with traces on it starts the trace worker, before the main thread is pinned.
+  // One call first: with traces on it starts the trace worker, so that the pin covers its thread.
   const res = await fetch(`${base}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -280,11 +311,13 @@ export async function runTracesBench(): Promise<string> {
   const out: string[] = [];
   try {
     // 1. Writer alone.
-    const writerRows = [
-      await writerAlone(await sqliteDb(mkdtempSync(join(dir, 'w-')), 0), WRITER_N),
-      await writerPaced(await sqliteDb(mkdtempSync(join(dir, 'p-')), 0), 2500, 4),
-    ];
-    const pg = await tempPostgres();
+    const writerRows = !PARTS.has('writer')
+      ? []
+      : [
+          await writerAlone(await sqliteDb(mkdtempSync(join(dir, 'w-')), 0), WRITER_N),
+          await writerPaced(await sqliteDb(mkdtempSync(join(dir, 'p-')), 0), 2500, 4),
+        ];
+    const pg = PARTS.has('writer') ? await tempPostgres() : null;
     if (pg) {
       try {
         writerRows.push(await writerAlone(pg.url, Math.min(WRITER_N, 20_000)));
@@ -324,36 +357,49 @@ export async function runTracesBench(): Promise<string> {
       for (const g of [off, on]) await runLoad(url(g), body, 10, 1500);
     }
     const rows: string[][] = [];
-    for (const [mode, body] of Object.entries(BODIES)) {
-      const acc: Record<'off' | 'on', Measured[]> = { off: [], on: [] };
-      for (let r = 0; r < ROUNDS; r++) {
-        acc.off.push(await measured(off.proc.pid ?? 0, url(off), body));
-        acc.on.push(await measured(on.proc.pid ?? 0, url(on), body));
+    for (const [mode, body] of PARTS.has('onoff') ? Object.entries(BODIES) : []) {
+      // Closed loop at CONCURRENCY (the proxy saturated), then an open loop at half the OFF
+      // gateway's saturated rate (a busy but not overloaded gateway).
+      let rate = 0;
+      for (const paced of [false, true]) {
+        const run = (g: Gateway) =>
+          paced
+            ? () => runPaced(url(g), body, rate, DURATION_MS)
+            : () => runLoad(url(g), body, CONCURRENCY, DURATION_MS);
+        const acc: Record<'off' | 'on', Measured[]> = { off: [], on: [] };
+        for (let r = 0; r < ROUNDS; r++) {
+          acc.off.push(await measured(off.proc.pid ?? 0, url(off), body, run(off)));
+          acc.on.push(await drained(await measured(on.proc.pid ?? 0, url(on), body, run(on)), on.base));
+        }
+        const m = (k: 'off' | 'on', f: keyof LoadResult): number => avg(acc[k].map((x) => Number(x.load[f])));
+        const c = (k: 'off' | 'on', f: 'mainUs' | 'otherUs'): number => avg(acc[k].map((x) => x[f]));
+        if (!paced) rate = Math.round(m('off', 'rps') / 2);
+        rows.push([
+          mode,
+          paced ? `${rate}/s` : `c=${CONCURRENCY}`,
+          fmt(m('off', 'rps'), 0),
+          fmt(m('on', 'rps'), 0),
+          fmt(m('on', 'rps') / m('off', 'rps'), 3),
+          fmt(m('off', 'p99'), 3),
+          fmt(m('on', 'p99'), 3),
+          fmt(m('on', 'p99') - m('off', 'p99'), 3),
+          fmt(c('off', 'mainUs'), 0),
+          fmt(c('on', 'mainUs'), 0),
+          fmt(c('off', 'mainUs') / c('on', 'mainUs'), 3),
+          fmt(c('on', 'otherUs') - c('off', 'otherUs'), 0),
+          fmt(Math.max(...acc.on.map((x) => x.backlog ?? 0)), 0),
+          fmt(Math.max(...acc.on.map((x) => x.drainMs ?? 0)), 0),
+          fmt(Math.max(...acc.on.map((x) => x.dropped ?? 0)), 0),
+          String(acc.off.concat(acc.on).reduce((a, x) => a + x.load.errors, 0)),
+        ]);
       }
-      const m = (k: 'off' | 'on', f: keyof LoadResult): number => avg(acc[k].map((x) => Number(x.load[f])));
-      const c = (k: 'off' | 'on', f: 'mainUs' | 'otherUs'): number => avg(acc[k].map((x) => x[f]));
-      rows.push([
-        mode,
-        String(CONCURRENCY),
-        fmt(m('off', 'rps'), 0),
-        fmt(m('on', 'rps'), 0),
-        fmt(m('on', 'rps') / m('off', 'rps'), 3),
-        fmt(m('off', 'p99'), 3),
-        fmt(m('on', 'p99'), 3),
-        fmt(m('on', 'p99') - m('off', 'p99'), 3),
-        fmt(c('off', 'mainUs'), 0),
-        fmt(c('on', 'mainUs'), 0),
-        fmt(c('off', 'mainUs') / c('on', 'mainUs'), 3),
-        fmt(c('on', 'otherUs') - c('off', 'otherUs'), 0),
-        String(acc.off.concat(acc.on).reduce((a, x) => a + x.load.errors, 0)),
-      ]);
     }
     out.push(
-      `\nProxy with traces ON vs OFF (${ROUNDS} interleaved rounds of ${DURATION_MS} ms; targets ON/OFF ≥ 0.9, added p99 ≤ 1 ms; ms). CPU per request from /proc: main thread, and the ON gateway's other threads beyond OFF's (the trace worker)\n`,
+      `\nProxy with traces ON vs OFF (${ROUNDS} interleaved rounds of ${DURATION_MS} ms; closed loop at concurrency ${CONCURRENCY}, then open loop at half OFF's rate; targets at c=${CONCURRENCY}: ON/OFF ≥ 0.9, added p99 ≤ 1 ms; ms). CPU per request from /proc: main thread, and the ON gateway's other threads beyond OFF's (the trace worker). Backlog: traces not yet stored when a round ended, and ms until all were (the trace threads run at nice ${TRACE_THREAD_NICE} and yield to the proxy)\n`,
       table(
         [
           'mode',
-          'conc',
+          'load',
           'OFF rps',
           'ON rps',
           'ON/OFF',
@@ -364,6 +410,9 @@ export async function runTracesBench(): Promise<string> {
           'ON main µs/req',
           'OFF/ON main CPU',
           'ON worker µs/req',
+          'backlog at end',
+          'caught up ms',
+          'dropped',
           'errors',
         ],
         rows,
@@ -372,7 +421,7 @@ export async function runTracesBench(): Promise<string> {
 
     // 3. ON gateway quiet vs under /api/records load.
     const qrows: string[][] = [];
-    for (const [mode, body] of Object.entries(BODIES)) {
+    for (const [mode, body] of PARTS.has('search') ? Object.entries(BODIES) : []) {
       const quiet: LoadResult[] = [];
       const loaded: LoadResult[] = [];
       const queries: Array<{ count: number; p50: number; p95: number; errors: number }> = [];

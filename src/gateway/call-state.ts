@@ -1,12 +1,12 @@
 /** Everything the gateway learns about one /v1 call while it runs; becomes the CallRecord. */
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { UpstreamAbort } from '../common/abort';
+import { newTraceId } from '../common/trace-id';
 import type { TraceUsage } from '../common/openai.types';
 import type { AttemptRecord, CallRecord, CallStatus, RecordedResponse } from './call-record';
 
 export class CallState {
-  readonly id = randomUUID();
+  readonly id = newTraceId();
   readonly startedAt: number;
   model: string | null = null;
   request: unknown = null;

@@ -11,6 +11,57 @@ interface RequestLabels {
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
+/** The parts of prom-client's (v15) unlabelled histogram state that a bulk flush adds to. */
+interface HistogramState {
+  hashMap: Record<string, { bucketValues: Record<number, number>; sum: number; count: number } | undefined>;
+}
+
+/**
+ * Observations of an unlabelled histogram counted in plain numbers (one array slot per bucket)
+ * and added to the prom-client histogram when /metrics is read: prom-client's `observe` checks
+ * and hashes labels on every call, which the hot path should not pay for.
+ */
+export class PendingHistogram {
+  private readonly counts: Float64Array;
+  private sum = 0;
+  private count = 0;
+
+  constructor(private readonly bounds: readonly number[]) {
+    this.counts = new Float64Array(bounds.length);
+  }
+
+  observe(value: number): void {
+    if (!Number.isFinite(value)) return;
+    this.sum += value;
+    this.count++;
+    const b = this.bounds;
+    for (let i = 0; i < b.length; i++) {
+      if (value <= (b[i] as number)) {
+        this.counts[i]!++;
+        return;
+      }
+    }
+  }
+
+  /** Adds what was observed since the last flush to `h` (its buckets must be `bounds`). */
+  flushInto(h: Histogram): void {
+    if (this.count === 0) return;
+    const state = h as unknown as HistogramState;
+    if (!state.hashMap['']) h.zero({});
+    const target = state.hashMap[''];
+    if (!target) return;
+    for (let i = 0; i < this.bounds.length; i++) {
+      const bound = this.bounds[i] as number;
+      target.bucketValues[bound] = (target.bucketValues[bound] ?? 0) + (this.counts[i] as number);
+      this.counts[i] = 0;
+    }
+    target.sum += this.sum;
+    target.count += this.count;
+    this.sum = 0;
+    this.count = 0;
+  }
+}
+
 export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly requests = new Counter({
@@ -20,17 +71,21 @@ export class GatewayMetrics {
     registers: [this.registry],
     collect: () => this.flushRequests(),
   });
-  private readonly duration = new Histogram({
+  private readonly pendingDuration = new PendingHistogram(DURATION_BUCKETS);
+  private readonly pendingTtft = new PendingHistogram(DURATION_BUCKETS);
+  private readonly duration: Histogram = new Histogram({
     name: 'gateway_request_duration_seconds',
     help: 'Time from request arrival to the end of the response.',
     buckets: DURATION_BUCKETS,
     registers: [this.registry],
+    collect: () => this.pendingDuration.flushInto(this.duration),
   });
-  private readonly ttft = new Histogram({
+  private readonly ttft: Histogram = new Histogram({
     name: 'gateway_ttft_seconds',
     help: 'Time to the first streamed byte.',
     buckets: DURATION_BUCKETS,
     registers: [this.registry],
+    collect: () => this.pendingTtft.flushInto(this.ttft),
   });
   private readonly tokens = new Counter({
     name: 'gateway_tokens_total',
@@ -138,8 +193,8 @@ export class GatewayMetrics {
       if (this.pendingRequests.size >= 5000) this.flushRequests();
       this.pendingRequests.set(key, { labels: { model, provider, status: rec.status }, n: 1 });
     }
-    this.duration.observe(rec.latencyMs / 1000);
-    if (rec.ttftMs !== null) this.ttft.observe(rec.ttftMs / 1000);
+    this.pendingDuration.observe(rec.latencyMs / 1000);
+    if (rec.ttftMs !== null) this.pendingTtft.observe(rec.ttftMs / 1000);
   }
 
   tokensOf(u: TraceUsage | null): void {

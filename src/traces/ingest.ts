@@ -1,5 +1,5 @@
 /** `POST /api/traces`: a trace sent by application code, validated into a CallRecord. */
-import { randomUUID } from 'node:crypto';
+import { newTraceId } from '../common/trace-id';
 import { GatewayError } from '../common/errors';
 import type { CallRecord, CallStatus } from '../gateway/call-record';
 
@@ -57,7 +57,7 @@ export function parseIngest(body: unknown, keyId: string | null, now = Date.now(
   return {
     turn: typeof turn_number === 'number' ? turn_number : null,
     rec: {
-      id: randomUUID(),
+      id: newTraceId(),
       startedAt: now - latency,
       endpoint: '/api/traces',
       model: typeof request.model === 'string' ? request.model : null,

@@ -4,6 +4,7 @@
  */
 import Database, { type Statement } from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
+import { lowerThreadPriority, TRACE_THREAD_NICE } from '../common/thread-priority';
 
 interface Ask {
   id: number;
@@ -15,6 +16,8 @@ const MAX_STATEMENTS = 200;
 
 function start(): void {
   const port = parentPort;
+  // Trace work yields to the proxy when CPU is short (src/common/thread-priority.ts).
+  lowerThreadPriority(TRACE_THREAD_NICE);
   if (!port) return;
   const { file, busyTimeoutMs } = workerData as { file: string; busyTimeoutMs: number };
   const db = new Database(file, { fileMustExist: true });

@@ -4,6 +4,7 @@
  * writer's messages (src/traces/trace-worker-link.ts). Everything heavy about a trace happens here.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { lowerThreadPriority, TRACE_THREAD_NICE } from '../common/thread-priority';
 import type { DataSource } from 'typeorm';
 import { isSqlite, sqlitePath } from '../database/database-url';
 import type { TraceDraft } from './trace-builder';
@@ -57,6 +58,8 @@ class PostgresSink implements TraceSink {
 
 function start(): void {
   const port = parentPort;
+  // Trace work yields to the proxy when CPU is short (src/common/thread-priority.ts).
+  lowerThreadPriority(TRACE_THREAD_NICE);
   if (!port) return;
   const init = workerData as WorkerInit;
   const sink = isSqlite(init.url)
