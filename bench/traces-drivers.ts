@@ -7,7 +7,7 @@
  *
  *   SQLITE3_MODULE=/tmp/x/node_modules/sqlite3 node -r ts-node/register/transpile-only bench/traces-drivers.ts
  */
-import { randomUUID } from 'node:crypto';
+import { newTraceId } from '../src/common/trace-id';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,7 +48,7 @@ const INSERT_FTS = 'INSERT INTO trace_fts (rowid, body) VALUES ((SELECT rowid FR
 
 function rows(n: number): unknown[][] {
   return Array.from({ length: n }, (_, i) => {
-    const id = randomUUID();
+    const id = newTraceId(Date.now() + i);
     const q = `${VOCAB[i % 300]} ${VOCAB[(i * 7) % 5000]} question number ${i}`;
     const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: q }] });
     return [id, Date.now() + i, id, MODELS[i % MODELS.length], id.replace(/-/g, ''), body, q];

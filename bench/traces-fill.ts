@@ -3,8 +3,8 @@
  * bulk filler writing traces, bodies, search rows, sessions and the stats rollup straight into a
  * migrated SQLite file, and CallRecords as the gateway hands them to the recorder.
  */
-import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
+import { newTraceId } from '../src/common/trace-id';
 import type { CallRecord } from '../src/gateway/call-record';
 import { rollupBackfillSql } from '../src/traces/trace-rollup';
 
@@ -63,7 +63,7 @@ export function fill(db: Database, n: number): void {
   );
   const batch = db.transaction((from: number, to: number) => {
     for (let i = from; i < to; i++) {
-      const id = randomUUID();
+      const id = newTraceId(T0 + i * 50);
       const model = pick(MODELS);
       const status = pick(STATUSES);
       const question = sentence(12);
@@ -131,7 +131,7 @@ export function callRecord(i: number): CallRecord {
     usage: { prompt_tokens: 30, completion_tokens: 40, total_tokens: 70 },
   };
   return {
-    id: randomUUID(),
+    id: newTraceId(),
     startedAt: Date.now(),
     endpoint: '/v1/chat/completions',
     model: pick(MODELS),

@@ -1,6 +1,6 @@
 import { callRecord, sseBytes } from '../../test/support/call-records';
 import { faultOf } from './trace-pipeline';
-import { decodeBatch, encodeBatch } from './trace-wire';
+import { decodeBatch, encodeBatch, packBatch, unpackBatch } from './trace-wire';
 
 const opts = { replay: false, storeBodies: true, jsonl: null };
 
@@ -63,5 +63,33 @@ describe('trace wire', () => {
     expect(faultOf(Object.assign(new Error('bad'), { code: '22P02' }))).toBe('row');
     expect(faultOf(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe('unavailable');
     expect(faultOf(new Error('something odd'))).toBe('unknown');
+  });
+
+  it('packs a batch into one buffer that survives a structured clone and unpacks with the replay flag', () => {
+    const request = { model: 'm', messages: [{ role: 'user', content: 'ünïcode' }], stream: true };
+    const rec = callRecord(request.messages, null, {
+      request,
+      requestBytes: Buffer.from(JSON.stringify(request)),
+      response: { kind: 'sse', chunks: sseBytes(['x', 'y']) },
+      metadata: { team: 'a' },
+    });
+    const wire = encodeBatch([{ rec, turn: 3 }], 9, opts);
+    const packed = packBatch(wire);
+    expect(packed.seq).toBe(9);
+    expect(packed.count).toBe(1);
+    expect(packed.bytes).toBeInstanceOf(Uint8Array);
+    // What the worker receives: a plain Uint8Array copy.
+    const arrived = structuredClone(packed.bytes);
+    for (const replay of [false, true]) {
+      const batch = unpackBatch(arrived, replay);
+      expect(batch.replay).toBe(replay);
+      const [back] = decodeBatch(batch);
+      expect(back?.turn).toBe(3);
+      expect(back?.rec.id).toBe(rec.id);
+      expect(back?.rec.request).toEqual(request);
+      expect(back?.rec.metadata).toEqual({ team: 'a' });
+      const chunks = back?.rec.response.kind === 'sse' ? back.rec.response.chunks : [];
+      expect(Buffer.concat(chunks).equals(Buffer.concat(sseBytes(['x', 'y'])))).toBe(true);
+    }
   });
 });

@@ -8,6 +8,7 @@
  * sent when its bytes are; the upstream request travels as the top-level keys in which it differs
  * from the request. Rare structured values (adapters' parsed replies, metadata) go as JSON text.
  */
+import { deserialize, serialize } from 'node:v8';
 import type { AttemptRecord, CallRecord, CallStatus, RecordedResponse } from '../gateway/call-record';
 
 export interface QueuedRecord {
@@ -27,6 +28,29 @@ export interface WireBatch {
   slots: unknown[];
   attempts: unknown[];
   arena: Uint8Array;
+}
+
+/**
+ * A batch as the writer keeps it until the worker reports it stored: serialized once into one
+ * buffer, so that a backlog (a worker that falls behind) is bytes outside the JS heap, which the
+ * garbage collector does not walk, rather than arrays of strings in the old generation. Posting
+ * it is one copy of those bytes.
+ */
+export interface PackedBatch {
+  seq: number;
+  count: number;
+  bytes: Uint8Array;
+}
+
+export function packBatch(batch: WireBatch): PackedBatch {
+  return { seq: batch.seq, count: batch.count, bytes: serialize(batch) };
+}
+
+/** The worker's side of packBatch; `replay` marks a batch sent again after a worker restart. */
+export function unpackBatch(bytes: Uint8Array, replay: boolean): WireBatch {
+  const batch = deserialize(bytes) as WireBatch;
+  batch.replay = replay;
+  return batch;
 }
 
 /** Slots per record in `slots`. */

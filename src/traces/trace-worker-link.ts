@@ -6,10 +6,11 @@
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { TracePipeline, type LogLevel, type Progress, type TraceSink } from './trace-pipeline';
-import { decodeBatch, type WireBatch } from './trace-wire';
+import { decodeBatch, unpackBatch } from './trace-wire';
 
 export type ToWorker =
-  | { type: 'batch'; batch: WireBatch }
+  /** A PackedBatch's bytes (trace-wire.ts); `replay` when sent again after a restart. */
+  | { type: 'batch'; bytes: Uint8Array; replay: boolean }
   /** Write what is queued now, without waiting for a pending retry. */
   | { type: 'flush' }
   /** Write what is queued (for at most timeoutMs), close the database, exit. */
@@ -62,9 +63,11 @@ export function serve(
   let chain: Promise<void> = Promise.resolve();
   const handle = async (m: ToWorker): Promise<void> => {
     switch (m.type) {
-      case 'batch':
-        await pipeline.add(decodeBatch(m.batch), m.batch.seq, m.batch);
+      case 'batch': {
+        const batch = unpackBatch(m.bytes, m.replay);
+        await pipeline.add(decodeBatch(batch), batch.seq, batch);
         return;
+      }
       case 'flush':
         await pipeline.drainNow();
         return;

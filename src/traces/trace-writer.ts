@@ -8,7 +8,7 @@
  */
 import type { CallRecord, CallRecorder } from '../gateway/call-record';
 import type { StoredSummary } from './trace-pipeline';
-import { encodeBatch, type QueuedRecord, type WireBatch } from './trace-wire';
+import { encodeBatch, packBatch, type PackedBatch, type QueuedRecord } from './trace-wire';
 import type { FromWorker, LinkFactory, WriterLink } from './trace-worker-link';
 
 export { toJsonTrace } from './trace-pipeline';
@@ -33,7 +33,7 @@ const MAX_POST = 500;
 export class TraceWriter implements CallRecorder {
   private pending: QueuedRecord[] = [];
   /** Sent to the worker and not yet reported done, oldest first. */
-  private readonly sent: WireBatch[] = [];
+  private readonly sent: PackedBatch[] = [];
   private sentCount = 0;
   private seq = 0;
   private dropped = 0;
@@ -137,9 +137,9 @@ export class TraceWriter implements CallRecorder {
     return this.link;
   }
 
-  private post(batch: WireBatch): void {
+  private post(batch: PackedBatch, replay = false): void {
     // Cloned, not transferred: the packed batch stays here until the worker reports it stored.
-    this.ensureLink()?.post({ type: 'batch', batch });
+    this.ensureLink()?.post({ type: 'batch', bytes: batch.bytes, replay });
   }
 
   /** Packs what is pending and sends it as one batch (a burst in several, one per turn of the event loop). */
@@ -161,13 +161,14 @@ export class TraceWriter implements CallRecorder {
     } catch {
       // config not readable: defaults
     }
-    const batch = encodeBatch(items, ++this.seq, { replay: false, storeBodies, jsonl }, (rec, err) => {
+    const wire = encodeBatch(items, ++this.seq, { replay: false, storeBodies, jsonl }, (rec, err) => {
       this.dropped++;
       this.opts.logger.error(
         { error: err instanceof Error ? err.message : String(err), trace_id: rec.id },
         'trace could not be packed; dropped',
       );
     });
+    const batch = packBatch(wire);
     this.sent.push(batch);
     this.sentCount += batch.count;
     try {
@@ -234,7 +235,7 @@ export class TraceWriter implements CallRecorder {
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       if (!this.ensureLink()) return;
-      for (const b of this.sent) this.post({ ...b, replay: true });
+      for (const b of this.sent) this.post(b, true);
     }, this.restartMs);
     this.restartTimer.unref();
   }
