@@ -119,6 +119,28 @@ describe('KeysService', () => {
     expect((await service.get(record.id)).usage.total_tokens).toBe(17);
   });
 
+  it('counts every call once when a usage flush lands while a key is being read', async () => {
+    const { service, meter, repo } = setup();
+    const { record } = await service.create({ name: 'u' });
+    meter.record(record.id, { requests: 1, prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 });
+    // The database read of the key answers only after the flush has had every chance to run.
+    const slowRead = repo.findById.bind(repo);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    repo.findById = async (id) => {
+      const row = await slowRead(id);
+      await gate;
+      return row ? { ...row, usage: { ...row.usage } } : row;
+    };
+    const reading = service.get(record.id);
+    const flushing = service.flushUsage();
+    await new Promise((r) => setImmediate(r));
+    release();
+    const [got] = await Promise.all([reading, flushing]);
+    expect(got.usage.requests).toBe(1);
+    expect((await service.get(record.id)).usage.requests).toBe(1);
+  });
+
   it('keeps usage pending when the database write fails', async () => {
     const { service, meter, repo } = setup();
     const { record } = await service.create({ name: 'u' });

@@ -127,9 +127,20 @@ export class KeysService {
   }
 
   /** One key with its usage, including counts not yet written to the database. */
-  async get(id: string): Promise<KeyRecord> {
-    const record = await this.found(id);
-    return { ...record, usage: addUsage(record.usage, this.meter.pendingFor(id)) };
+  get(id: string): Promise<KeyRecord> {
+    return this.withUsage(id);
+  }
+
+  /**
+   * The stored record plus the usage not yet written, read between two usage flushes (they run on
+   * the same chain): a flush landing between the database read and the in-memory read would
+   * otherwise leave its counts in neither.
+   */
+  private withUsage(id: string): Promise<KeyRecord> {
+    return this.serial(async () => {
+      const record = await this.found(id);
+      return { ...record, usage: addUsage(record.usage, this.meter.pendingFor(id)) };
+    });
   }
 
   async update(id: string, input: UpdateKeyInput): Promise<KeyRecord> {
@@ -209,9 +220,12 @@ export class KeysService {
     }).catch((err) => this.onError(err, 'key event'));
   }
 
-  private serial(task: () => Promise<void>): Promise<void> {
+  private serial<T>(task: () => Promise<T>): Promise<T> {
     const run = this.chain.then(task);
-    this.chain = run.catch(() => undefined);
+    this.chain = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
@@ -228,7 +242,7 @@ export class KeysService {
     const record = await this.found(id);
     this.cache.upsert(record);
     await this.events.publish({ type: 'changed', id });
-    return { ...record, usage: addUsage(record.usage, this.meter.pendingFor(id)) };
+    return this.withUsage(id);
   }
 
   /** Parses `expires_at`: undefined = unchanged, null = never; a time not in the future is a 400. */
