@@ -46,7 +46,10 @@ export interface CallRecord {
   request: unknown;
   /** The same body's bytes as they arrived, when the call came from a socket (null otherwise). */
   requestBytes: Buffer | null;
-  /** The body sent upstream, in the provider's format, after transforms (last attempt). */
+  /**
+   * The body sent upstream, in the provider's format, after transforms (last attempt): parsed, or
+   * a Buffer of the exact bytes sent when the gateway edited the client's bytes (pass-through).
+   */
   upstreamRequest: unknown;
   response: RecordedResponse;
   status: CallStatus;

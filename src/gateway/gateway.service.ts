@@ -234,18 +234,20 @@ export class GatewayService {
   ): Promise<Delivery> {
     if (!adapter.passthrough) throw new Error(`adapter ${adapter.type} has no pass-through`);
     const addUsage = state.stream && !state.wantUsage;
-    const upstreamBody = addUsage
-      ? { ...req, stream_options: { ...(req.stream_options ?? {}), include_usage: true } }
-      : req;
-    state.upstreamRequest = upstreamBody;
-    const res = await adapter.passthrough(
-      {
-        path,
-        body: this.bodyBytes(state, req, addUsage) ?? JSON.stringify(upstreamBody),
-        model: target.upstreamModel,
-      },
-      ctx,
-    );
+    const bytes = this.bodyBytes(state, req, addUsage);
+    let body: Buffer | string;
+    if (bytes) {
+      // The trace keeps the bytes sent (parsed later by the trace worker).
+      state.upstreamRequest = bytes === state.requestBytes ? req : bytes;
+      body = bytes;
+    } else {
+      const upstreamBody = addUsage
+        ? { ...req, stream_options: { ...(req.stream_options ?? {}), include_usage: true } }
+        : req;
+      state.upstreamRequest = upstreamBody;
+      body = JSON.stringify(upstreamBody);
+    }
+    const res = await adapter.passthrough({ path, body, model: target.upstreamModel }, ctx);
     if (res.status >= 300) throw await upstreamErrorFrom(res, target.provider.id);
     if (!state.stream) return rawJsonDelivery(state, await collect(res.body));
     const it = (res.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();

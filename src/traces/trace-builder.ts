@@ -181,10 +181,19 @@ export function buildTrace(rec: CallRecord, turnOverride: number | null = null):
     parentHash: chat ? parentHash(messages as never[]) : null,
     messages,
     request: redactedRequest,
-    upstreamRequest: redact(rec.upstreamRequest),
+    upstreamRequest: redact(Buffer.isBuffer(rec.upstreamRequest) ? jsonOrText(rec.upstreamRequest) : rec.upstreamRequest),
     response: redactedResponse,
     searchText: `${requestText(redactedRequest)}\n${outputText(redactedResponse)}`.slice(0, SEARCH_TEXT_MAX),
   };
+}
+
+function jsonOrText(bytes: Buffer): unknown {
+  const text = bytes.toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }
 
 function round(ms: number): number {

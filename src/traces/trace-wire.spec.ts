@@ -1,6 +1,6 @@
 import { callRecord, sseBytes } from '../../test/support/call-records';
 import { faultOf } from './trace-pipeline';
-import { decodeBatch, encodeBatch, packBatch, unpackBatch } from './trace-wire';
+import { BatchBuilder, decodeBatch, encodeBatch, packBatch, unpackBatch } from './trace-wire';
 
 const opts = { replay: false, storeBodies: true, jsonl: null };
 
@@ -91,5 +91,49 @@ describe('trace wire', () => {
       const chunks = back?.rec.response.kind === 'sse' ? back.rec.response.chunks : [];
       expect(Buffer.concat(chunks).equals(Buffer.concat(sseBytes(['x', 'y'])))).toBe(true);
     }
+  });
+
+  it('packs record by record into an arena that grows, as encodeBatch packs them at once', () => {
+    const recs = Array.from({ length: 40 }, (_, i) => {
+      const request = { model: 'm', messages: [{ role: 'user', content: `q${i} ${'x'.repeat(200)}` }] };
+      return callRecord(request.messages, null, {
+        request,
+        requestBytes: Buffer.from(JSON.stringify(request)),
+        response: { kind: 'sse', chunks: sseBytes([`a${i}`, 'b'.repeat(300)]) },
+      });
+    });
+    const builder = new BatchBuilder(1024);
+    for (const rec of recs) expect(builder.add({ rec, turn: null })).toBe(true);
+    expect(builder.count).toBe(40);
+    const incremental = builder.take(5, opts);
+    const atOnce = encodeBatch(
+      recs.map((rec) => ({ rec, turn: null })),
+      5,
+      opts,
+    );
+    expect(incremental.arena.byteLength).toBeGreaterThan(1024);
+    expect(Buffer.from(incremental.arena).equals(Buffer.from(atOnce.arena))).toBe(true);
+    expect(incremental.slots).toEqual(atOnce.slots);
+    expect(decodeBatch(structuredClone(incremental)).map((q) => q.rec.id)).toEqual(recs.map((r) => r.id));
+  });
+
+  it('sends an upstream request kept as the bytes sent as those bytes, and parses them in the worker', () => {
+    const request = { model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: true };
+    const requestBytes = Buffer.from(JSON.stringify(request));
+    const sent = Buffer.from(JSON.stringify({ ...request, stream_options: { include_usage: true } }));
+    const rec = callRecord(request.messages, null, {
+      request,
+      requestBytes,
+      upstreamRequest: sent,
+      response: { kind: 'sse', chunks: sseBytes(['a']) },
+    });
+    const wire = encodeBatch([{ rec, turn: null }], 1, opts);
+    expect(wire.slots.every((v) => v === null || typeof v !== 'object')).toBe(true);
+    expect(wire.arena.byteLength).toBe(requestBytes.length + sent.length + Buffer.concat(sseBytes(['a'])).length);
+    const [back] = decodeBatch(structuredClone(wire));
+    expect(back?.rec.request).toEqual(request);
+    expect(back?.rec.upstreamRequest).toEqual({ ...request, stream_options: { include_usage: true } });
+    const chunks = back?.rec.response.kind === 'sse' ? back.rec.response.chunks : [];
+    expect(Buffer.concat(chunks).equals(Buffer.concat(sseBytes(['a'])))).toBe(true);
   });
 });

@@ -65,6 +65,8 @@ const enum Up {
   Same = 0,
   Patch = 1,
   Json = 2,
+  /** The bytes sent (pass-through): in the arena after the request's. */
+  Bytes = 3,
 }
 const enum Res {
   None = 0,
@@ -80,6 +82,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 function byteSize(r: CallRecord): number {
   let n = r.requestBytes && r.request !== null ? r.requestBytes.length : 0;
+  if (Buffer.isBuffer(r.upstreamRequest)) n += r.upstreamRequest.length;
   if (r.response.kind === 'raw-json') n += r.response.bytes.length;
   else if (r.response.kind === 'sse') for (const c of r.response.chunks) n += c.length;
   return n;
@@ -92,6 +95,7 @@ function json(v: unknown): string {
 /** The upstream request relative to the request: the same object, a top-level patch, or whole. */
 function upstreamOf(request: unknown, upstream: unknown): [Up, string | null] {
   if (upstream === request) return [Up.Same, null];
+  if (Buffer.isBuffer(upstream)) return [Up.Bytes, null];
   if (!isObject(request) || !isObject(upstream)) return [Up.Json, json(upstream)];
   const patch: Record<string, unknown> = {};
   for (const k of Object.keys(upstream)) if (upstream[k] !== request[k] || !(k in request)) patch[k] = upstream[k];
@@ -101,36 +105,37 @@ function upstreamOf(request: unknown, upstream: unknown): [Up, string | null] {
 }
 
 /**
- * Packs records for the worker. A record that cannot be packed (a value JSON cannot hold) is
- * left out and reported through `onSkip`.
+ * Packs records for the worker as they are recorded, so that a record's objects (the parsed
+ * request, the response's reads) are let go at once instead of surviving, and being promoted by,
+ * the garbage collections until the next batch leaves. A record that cannot be packed (a value
+ * JSON cannot hold) is left out and reported through `onSkip`.
  */
-export function encodeBatch(
-  items: readonly QueuedRecord[],
-  seq: number,
-  opts: { replay: boolean; storeBodies: boolean; jsonl: string | null },
-  onSkip: (rec: CallRecord, err: unknown) => void = () => undefined,
-): WireBatch {
-  let total = 0;
-  for (const q of items) total += byteSize(q.rec);
-  const arena = Buffer.allocUnsafeSlow(total);
-  const slots: unknown[] = [];
-  const attempts: unknown[] = [];
-  let at = 0;
-  let count = 0;
-  for (const { rec: r, turn } of items) {
-    const mark = { slots: slots.length, attempts: attempts.length, at };
+export class BatchBuilder {
+  private slots: unknown[] = [];
+  private attempts: unknown[] = [];
+  private arena: Buffer;
+  private at = 0;
+  count = 0;
+
+  constructor(initialBytes = 32 * 1024) {
+    this.arena = Buffer.allocUnsafeSlow(Math.max(1024, initialBytes));
+  }
+
+  add({ rec: r, turn }: QueuedRecord, onSkip: (rec: CallRecord, err: unknown) => void = () => undefined): boolean {
+    const mark = { slots: this.slots.length, attempts: this.attempts.length, at: this.at };
     try {
+      this.reserve(byteSize(r));
       let reqKind: Req;
       let reqValue: number | string;
       if (r.requestBytes && r.request !== null) {
         reqKind = Req.Bytes;
-        reqValue = r.requestBytes.copy(arena, at);
-        at += reqValue;
+        reqValue = this.put(r.requestBytes);
       } else {
         reqKind = Req.Json;
         reqValue = json(r.request);
       }
-      const [upKind, upValue] = upstreamOf(r.request, r.upstreamRequest);
+      const [upKind, patch] = upstreamOf(r.request, r.upstreamRequest);
+      const upValue = upKind === Up.Bytes ? this.put(r.upstreamRequest as Buffer) : patch;
       let resKind: Res;
       let resValue: number | string | null = null;
       const res = r.response;
@@ -144,14 +149,12 @@ export function encodeBatch(
           break;
         case 'raw-json':
           resKind = Res.RawJson;
-          resValue = res.bytes.copy(arena, at);
-          at += resValue;
+          resValue = this.put(res.bytes);
           break;
         case 'sse': {
           resKind = Res.Sse;
-          const start = at;
-          for (const c of res.chunks) at += c.copy(arena, at);
-          resValue = at - start;
+          resValue = 0;
+          for (const c of res.chunks) resValue += this.put(c);
           break;
         }
         case 'chunks':
@@ -159,8 +162,8 @@ export function encodeBatch(
           resValue = json(res.chunks);
           break;
       }
-      for (const a of r.attempts) attempts.push(a.provider, a.model, a.status, a.error, a.latency_ms);
-      slots.push(
+      for (const a of r.attempts) this.attempts.push(a.provider, a.model, a.status, a.error, a.latency_ms);
+      this.slots.push(
         r.id,
         r.startedAt,
         r.endpoint,
@@ -189,15 +192,50 @@ export function encodeBatch(
         resKind,
         resValue,
       );
-      count++;
+      this.count++;
+      return true;
     } catch (err) {
-      slots.length = mark.slots;
-      attempts.length = mark.attempts;
-      at = mark.at;
+      this.slots.length = mark.slots;
+      this.attempts.length = mark.attempts;
+      this.at = mark.at;
       onSkip(r, err);
+      return false;
     }
   }
-  return { seq, ...opts, count, slots, attempts, arena: arena.subarray(0, at) };
+
+  /** The batch so far (the builder is not used after this). */
+  take(seq: number, opts: { replay: boolean; storeBodies: boolean; jsonl: string | null }): WireBatch {
+    const { count, slots, attempts } = this;
+    return { seq, ...opts, count, slots, attempts, arena: this.arena.subarray(0, this.at) };
+  }
+
+  /** Copies bytes into the arena (space reserved by `add`); returns how many. */
+  private put(bytes: Uint8Array): number {
+    this.arena.set(bytes, this.at);
+    this.at += bytes.length;
+    return bytes.length;
+  }
+
+  private reserve(bytes: number): void {
+    if (this.at + bytes <= this.arena.length) return;
+    const grown = Buffer.allocUnsafeSlow(Math.max(this.arena.length * 2, this.at + bytes));
+    this.arena.copy(grown, 0, 0, this.at);
+    this.arena = grown;
+  }
+}
+
+/** Packs records for the worker in one go (see BatchBuilder). */
+export function encodeBatch(
+  items: readonly QueuedRecord[],
+  seq: number,
+  opts: { replay: boolean; storeBodies: boolean; jsonl: string | null },
+  onSkip: (rec: CallRecord, err: unknown) => void = () => undefined,
+): WireBatch {
+  let total = 0;
+  for (const q of items) total += byteSize(q.rec);
+  const builder = new BatchBuilder(total);
+  for (const q of items) builder.add(q, onSkip);
+  return builder.take(seq, opts);
 }
 
 function parseText(text: string): unknown {
@@ -229,11 +267,12 @@ export function decodeBatch(batch: WireBatch): QueuedRecord[] {
     const request =
       (s[o + 21] as Req) === Req.Bytes ? parseText(take(s[o + 22] as number).toString('utf8')) : parseText(str(s[o + 22]));
     const upKind = s[o + 23] as Up;
-    const upValue = s[o + 24] as string | null;
+    const upValue = s[o + 24] as string | number | null;
     const resKind = s[o + 25] as Res;
     const resValue = s[o + 26] as number | string | null;
     let upstreamRequest: unknown;
     if (upKind === Up.Same) upstreamRequest = request;
+    else if (upKind === Up.Bytes) upstreamRequest = parseText(take(upValue as number).toString('utf8'));
     else if (upKind === Up.Patch) {
       const { patch, del } = JSON.parse(str(upValue)) as { patch: Record<string, unknown>; del?: string[] };
       const up: Record<string, unknown> = isObject(request) ? { ...request } : {};

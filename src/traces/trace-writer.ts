@@ -8,7 +8,7 @@
  */
 import type { CallRecord, CallRecorder } from '../gateway/call-record';
 import type { StoredSummary } from './trace-pipeline';
-import { encodeBatch, packBatch, type PackedBatch, type QueuedRecord } from './trace-wire';
+import { BatchBuilder, packBatch, type PackedBatch } from './trace-wire';
 import type { FromWorker, LinkFactory, WriterLink } from './trace-worker-link';
 
 export { toJsonTrace } from './trace-pipeline';
@@ -31,7 +31,8 @@ const MAX_RESTART_MS = 5000;
 const MAX_POST = 500;
 
 export class TraceWriter implements CallRecorder {
-  private pending: QueuedRecord[] = [];
+  /** Records since the last batch left, packed as they came (trace-wire.ts). */
+  private pending = new BatchBuilder();
   /** Sent to the worker and not yet reported done, oldest first. */
   private readonly sent: PackedBatch[] = [];
   private sentCount = 0;
@@ -66,20 +67,34 @@ export class TraceWriter implements CallRecorder {
 
   /** Queues a trace (ingest: with the caller's turn number); false when the queue is full. */
   enqueue(rec: CallRecord, turn: number | null): boolean {
-    if (this.pending.length + this.sentCount >= this.maxQueue) {
+    if (this.pending.count + this.sentCount >= this.maxQueue) {
       this.dropped++;
       return false;
     }
-    this.pending.push({ rec, turn });
-    if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        this.send();
-      }, this.intervalMs);
-      this.timer.unref();
-    }
+    if (!this.pending.add({ rec, turn }, this.onSkip)) return true;
+    // A burst leaves in batches of MAX_POST, one per turn of the event loop.
+    if (this.pending.count >= MAX_POST) this.sendSoon(0);
+    else this.sendSoon(this.intervalMs);
     return true;
   }
+
+  private sendSoon(delayMs: number): void {
+    if (this.timer && delayMs > 0) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.send();
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private readonly onSkip = (rec: CallRecord, err: unknown): void => {
+    this.dropped++;
+    this.opts.logger.error(
+      { error: err instanceof Error ? err.message : String(err), trace_id: rec.id },
+      'trace could not be packed; dropped',
+    );
+  };
 
   /** Starts the worker now (it also starts on the first batch), so the first trace does not wait for it. */
   start(): void {
@@ -112,7 +127,7 @@ export class TraceWriter implements CallRecorder {
 
   /** Traces recorded and not yet stored (here or in the worker). */
   queueDepth(): number {
-    return this.pending.length + this.sentCount;
+    return this.pending.count + this.sentCount;
   }
 
   droppedTotal(): number {
@@ -142,17 +157,11 @@ export class TraceWriter implements CallRecorder {
     this.ensureLink()?.post({ type: 'batch', bytes: batch.bytes, replay });
   }
 
-  /** Packs what is pending and sends it as one batch (a burst in several, one per turn of the event loop). */
-  private send(all = false): void {
-    if (this.pending.length === 0) return;
-    const items = this.pending.splice(0, all ? this.pending.length : MAX_POST);
-    if (this.pending.length > 0 && !this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        this.send();
-      }, 0);
-      this.timer.unref();
-    }
+  /** Sends what is pending as one batch. */
+  private send(): void {
+    if (this.pending.count === 0) return;
+    const builder = this.pending;
+    this.pending = new BatchBuilder();
     let storeBodies = true;
     let jsonl: string | null = null;
     try {
@@ -161,14 +170,7 @@ export class TraceWriter implements CallRecorder {
     } catch {
       // config not readable: defaults
     }
-    const wire = encodeBatch(items, ++this.seq, { replay: false, storeBodies, jsonl }, (rec, err) => {
-      this.dropped++;
-      this.opts.logger.error(
-        { error: err instanceof Error ? err.message : String(err), trace_id: rec.id },
-        'trace could not be packed; dropped',
-      );
-    });
-    const batch = packBatch(wire);
+    const batch = packBatch(builder.take(++this.seq, { replay: false, storeBodies, jsonl }));
     this.sent.push(batch);
     this.sentCount += batch.count;
     try {
@@ -254,7 +256,7 @@ export class TraceWriter implements CallRecorder {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    this.send(true);
+    this.send();
     if (this.sent.length === 0) return;
     this.ensureLink()?.post({ type: 'flush' });
     const deadline = Date.now() + timeoutMs;

@@ -48,6 +48,8 @@ providers:
 routes:
   - match: { exact: gpt-t }
     targets: [ { provider: up, model: upstream-t } ]
+  - match: { exact: same-name }
+    targets: [ { provider: up } ]
 `,
       { dir },
     );
@@ -110,8 +112,28 @@ routes:
     expect(JSON.parse(call.function.arguments)).toEqual({ city: 'Oslo', query: 'weather in Oslo' });
     expect(t.response.choices[0].finish_reason).toBe('tool_calls');
     expect(t.usage.source).toBe('provider');
+    expect(t.upstream_request.stream_options).toEqual({ include_usage: true });
+    expect(t.request.stream_options).toBeUndefined();
     expect(t.flags.tools).toBe(true);
     expect(t.ttft_ms).toBeGreaterThan(0);
+  });
+
+  it('records the upstream request of a stream as sent: the client body plus the usage request', async () => {
+    // Same model upstream and no transform: the client's own bytes go upstream, edited in place.
+    const stream = await client.chat.completions
+      .create({ model: 'same-name', stream: true, messages: [{ role: 'user', content: 'bytes as sent' }] })
+      .withResponse();
+    let text = '';
+    for await (const c of stream.data) text += c.choices[0]?.delta?.content ?? '';
+    const t = await waitForRecord(stream.response.headers.get('x-gateway-trace-id')!);
+    expect(t.request).toEqual({
+      model: 'same-name',
+      stream: true,
+      messages: [{ role: 'user', content: 'bytes as sent' }],
+    });
+    expect(t.upstream_request).toEqual({ ...t.request, stream_options: { include_usage: true } });
+    expect(t.response.choices[0].message.content).toBe(text);
+    expect(t.usage.source).toBe('provider');
   });
 
   it('threads a conversation into turns of one session, and honours X-Session-Id', async () => {
