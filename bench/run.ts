@@ -22,7 +22,7 @@ const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 4000);
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'proxy,auth,adapters,traces').split(','));
 const MASTER_KEY = 'bench-master-key-0123456789';
 
-type Measured = LoadResult & { cpuUsPerReq: number };
+type Measured = LoadResult & { cpuUsPerReq: number; otherCpuPct: number };
 
 interface Proxy {
   name: string;
@@ -119,6 +119,7 @@ async function proxySection(floor: Proxy, gateway: Proxy): Promise<string> {
         fmt(med(g, 'ttfbP50') - med(f, 'ttfbP50'), 3),
         fmt(med(g, 'overheadP50'), 3),
         fmt(med(g, 'overheadP99'), 3),
+        fmt(Math.max(...[...f, ...g].map((x) => x.otherCpuPct)), 0),
         String([...f, ...g].reduce((a, x) => a + x.errors, 0)),
       ]);
     }
@@ -140,6 +141,7 @@ async function proxySection(floor: Proxy, gateway: Proxy): Promise<string> {
     'added ttfb p50',
     'gw ovh p50',
     'gw ovh p99',
+    'others max cpu %',
     'errors',
   ];
   return [

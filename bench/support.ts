@@ -3,6 +3,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { LoadResult } from './load';
 
 export const ROOT = resolve(__dirname, '..');
@@ -97,15 +98,55 @@ export function cpuMsOf(pid: number): { main: number; all: number } {
   return { main: read(`/proc/${pid}/task/${pid}/stat`), all: read(`/proc/${pid}/stat`) };
 }
 
+/** Busy CPU ms of the whole machine so far (all cores, /proc/stat). */
+function machineBusyMs(): number {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal: everything but idle and iowait.
+    const busy = (f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
+    return (busy / CLK_TCK) * 1000;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU ms so far of this bench process and every process it started. */
+function ownMs(): number {
+  let total = cpuMsOf(process.pid).all;
+  for (const c of children) if (c.pid && c.exitCode === null) total += cpuMsOf(c.pid).all || 0;
+  return total;
+}
+
+/**
+ * Starts counting the CPU that processes other than the bench's own took while a round ran: a
+ * round during which something else on the machine was busy is not comparable with the others.
+ * The result is in % of one core over the round.
+ */
+export function otherCpu(): () => number {
+  const t0 = performance.now();
+  const m0 = machineBusyMs();
+  const o0 = ownMs();
+  return () => {
+    const elapsed = performance.now() - t0;
+    const other = machineBusyMs() - m0 - (ownMs() - o0);
+    return elapsed > 0 ? Math.max(0, (100 * other) / elapsed) : NaN;
+  };
+}
+
 /** A load run with the CPU the process under test spent on it, in µs per request. */
 export async function measured(
   pid: number,
   run: () => Promise<LoadResult>,
-): Promise<LoadResult & { cpuUsPerReq: number }> {
+): Promise<LoadResult & { cpuUsPerReq: number; otherCpuPct: number }> {
   const c0 = cpuMsOf(pid).all;
+  const others = otherCpu();
   const r = await run();
   const c1 = cpuMsOf(pid).all;
-  return { ...r, cpuUsPerReq: r.requests > 0 ? ((c1 - c0) * 1000) / r.requests : NaN };
+  return {
+    ...r,
+    cpuUsPerReq: r.requests > 0 ? ((c1 - c0) * 1000) / r.requests : NaN,
+    otherCpuPct: others(),
+  };
 }
 
 /** The median of the rounds: a round disturbed by other load on the machine does not move it. */
