@@ -65,16 +65,26 @@ export async function runLoad(
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsed = performance.now() - start;
   await pool.close();
+  return summary(lat, errors, elapsed, ttfb, overhead);
+}
+
+/** Latencies of one run as a LoadResult (ttfb and overhead when they were measured). */
+function summary(
+  lat: number[],
+  errors: number,
+  elapsedMs: number,
+  ttfb: number[] = [],
+  overhead: number[] = [],
+): LoadResult {
   const sl = Float64Array.from(lat).sort();
-  const st = Float64Array.from(ttfb).sort();
   const so = Float64Array.from(overhead).sort();
   return {
     requests: lat.length,
     errors,
-    rps: (lat.length / elapsed) * 1000,
+    rps: (lat.length / elapsedMs) * 1000,
     p50: percentile(sl, 50),
     p99: percentile(sl, 99),
-    ttfbP50: percentile(st, 50),
+    ttfbP50: ttfb.length ? percentile(Float64Array.from(ttfb).sort(), 50) : NaN,
     overheadP50: so.length ? percentile(so, 50) : null,
     overheadP99: so.length ? percentile(so, 99) : null,
   };
@@ -125,15 +135,5 @@ export async function runPaced(
   await Promise.all(pending);
   const elapsed = performance.now() - start;
   await pool.close();
-  const sl = Float64Array.from(lat).sort();
-  return {
-    requests: lat.length,
-    errors,
-    rps: (lat.length / elapsed) * 1000,
-    p50: percentile(sl, 50),
-    p99: percentile(sl, 99),
-    ttfbP50: NaN,
-    overheadP50: null,
-    overheadP99: null,
-  };
+  return summary(lat, errors, elapsed);
 }

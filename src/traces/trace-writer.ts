@@ -40,6 +40,7 @@ export class TraceWriter implements CallRecorder {
   private dropped = 0;
   private written = 0;
   private timer: NodeJS.Timeout | null = null;
+  private timerAtOnce = false;
   private link: WriterLink | null = null;
   private restartMs = 0;
   private restartTimer: NodeJS.Timeout | null = null;
@@ -78,11 +79,14 @@ export class TraceWriter implements CallRecorder {
     return true;
   }
 
+  /** Arms the send timer; a timer already due at once (a full batch) is left as it is. */
   private sendSoon(delayMs: number): void {
-    if (this.timer && delayMs > 0) return;
+    if (this.timer && (delayMs > 0 || this.timerAtOnce)) return;
     if (this.timer) clearTimeout(this.timer);
+    this.timerAtOnce = delayMs === 0;
     this.timer = setTimeout(() => {
       this.timer = null;
+      this.timerAtOnce = false;
       this.send();
     }, delayMs);
     this.timer.unref();
