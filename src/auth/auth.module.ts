@@ -95,7 +95,8 @@ function envValues(options: AuthModuleOptions, appEnv: unknown): Record<string, 
 function connectRedis(url: string | undefined, report: Report): RedisLinks | null {
   if (!url) return null;
   const main = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 500, enableAutoPipelining: true });
-  const subscriber = new Redis(url, { maxRetriesPerRequest: null });
+  // Connected by RedisKeyEvents, which subscribes only once the handshake is over.
+  const subscriber = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
   main.on('error', (err) => report('redis', err));
   subscriber.on('error', (err) => report('redis subscriber', err));
   return { main, subscriber };

@@ -69,7 +69,26 @@ export class RedisKeyEvents implements KeyEvents {
       const event = parseEvent(message);
       if (event && event.origin !== this.origin) handler({ type: event.type, id: event.id });
     });
+    await this.ready();
     await this.subscriber.subscribe(this.channel);
+  }
+
+  /**
+   * Resolves once the subscriber connection has finished its handshake. ioredis writes SUBSCRIBE
+   * straight away while the handshake is still running (the command is allowed while the server
+   * loads), and the handshake's own INFO / CLIENT SETINFO that follow are then refused in
+   * subscriber mode: the connection fails its ready check and the subscription is lost. After the
+   * first subscription, ioredis itself subscribes again on every reconnect once it is ready.
+   */
+  private ready(): Promise<void> {
+    const s = this.subscriber;
+    if (s.status === 'ready') return Promise.resolve();
+    if (s.status === 'end') return Promise.reject(new Error('redis subscriber connection is closed'));
+    const ready = new Promise<void>((resolve) => s.once('ready', () => resolve()));
+    // A lazy connection is opened here; while Redis is down, ioredis keeps retrying (errors go to
+    // the connection's 'error' listener) and this waits, as a queued SUBSCRIBE would.
+    if (s.status === 'wait') s.connect().catch(() => undefined);
+    return ready;
   }
 
   async close(): Promise<void> {

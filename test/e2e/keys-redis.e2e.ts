@@ -167,6 +167,40 @@ describe('client keys across replicas with Redis', () => {
     await timeUntil(async () => (await outcome(admitWith(b!, rotated.key, 'claude-x'))).status === 200, 1000);
     expect((await outcome(admitWith(b!, key, 'claude-x'))).status).toBe(401);
   });
+
+  it('subscribes whenever it is called during the connection handshake, and hears events', async () => {
+    if (!up) return;
+    // ioredis lets SUBSCRIBE out while the handshake runs; the handshake's INFO / CLIENT SETINFO
+    // that follow are then refused in subscriber mode and the subscription is lost. Subscribing
+    // at the 'connect' event hit that every time before RedisKeyEvents waited for 'ready'.
+    const publisher = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const subscriber = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+        const errors: unknown[] = [];
+        subscriber.on('error', (err) => errors.push(err));
+        try {
+          await new Promise((resolve) => subscriber.once('connect', resolve));
+          const heard: string[] = [];
+          const events = new RedisKeyEvents(subscriber, subscriber, `${PREFIX}hs${i}:`);
+          await events.subscribe((e) => heard.push(e.id));
+          // Published with another origin, as by another replica.
+          await publisher.publish(
+            `${PREFIX}hs${i}:key-events`,
+            JSON.stringify({ type: 'changed', id: `k${i}`, origin: 'elsewhere' }),
+          );
+          await timeUntil(async () => heard.length > 0, 1000);
+          expect(heard).toEqual([`k${i}`]);
+          expect(errors).toEqual([]);
+          expect(subscriber.status).toBe('ready');
+        } finally {
+          subscriber.disconnect();
+        }
+      }
+    } finally {
+      await publisher.quit();
+    }
+  });
 });
 
 async function cacheHas(r: Replica, key: string): Promise<boolean> {
