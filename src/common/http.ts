@@ -6,6 +6,7 @@ import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { UpstreamAbort } from './abort';
 import { UpstreamError } from './errors';
+import { forward, type PassthroughResponse } from './forward';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -25,6 +26,11 @@ export interface HttpResponse {
 
 export interface HttpClient {
   request(req: HttpRequest): Promise<HttpResponse>;
+  /**
+   * Pass-through exchanges: the same request, its reply body read without a stream in between.
+   * Optional: a client without it serves pass-through calls with `request`.
+   */
+  forward?(req: HttpRequest): Promise<PassthroughResponse>;
 }
 
 export class UpstreamHttp implements HttpClient {
@@ -52,18 +58,37 @@ export class UpstreamHttp implements HttpClient {
     return pool;
   }
 
-  async request(req: HttpRequest): Promise<HttpResponse> {
-    let url = this.urls.get(req.url);
+  private target(raw: string): { origin: string; path: string } {
+    let url = this.urls.get(raw);
     if (!url) {
       try {
-        const u = new URL(req.url);
+        const u = new URL(raw);
         url = { origin: u.origin, path: u.pathname + u.search };
       } catch {
         throw new UpstreamError(null, `invalid upstream URL`, null, 'connection');
       }
       if (this.urls.size > 10_000) this.urls.clear();
-      this.urls.set(req.url, url);
+      this.urls.set(raw, url);
     }
+    return url;
+  }
+
+  forward(req: HttpRequest): Promise<PassthroughResponse> {
+    let url: { origin: string; path: string };
+    try {
+      url = this.target(req.url);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    return forward(
+      this.pool(url.origin),
+      { path: url.path, method: req.method ?? 'POST', headers: req.headers ?? {}, body: req.body ?? null },
+      req.signal ?? null,
+    );
+  }
+
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    const url = this.target(req.url);
     try {
       const res = await this.pool(url.origin).request({
         path: url.path,
@@ -93,7 +118,7 @@ export async function readText(body: HttpResponse['body']): Promise<string> {
 }
 
 /** Read a JSON body; a body that is not JSON gives a protocol UpstreamError. */
-export async function readJson(res: HttpResponse): Promise<unknown> {
+export async function readJson(res: { status: number; body: { text(): Promise<string> } }): Promise<unknown> {
   const text = await res.body.text();
   try {
     return JSON.parse(text) as unknown;

@@ -4,7 +4,7 @@
  * and keeps the reply's `retry-after` (or the delay the mapper found in the body).
  */
 import { toOpenAIErrorBody, UpstreamError, type OpenAIErrorBody } from './errors';
-import type { HttpResponse } from './http';
+import type { PassthroughResponse } from './forward';
 
 /** What a platform's error mapper makes of one error reply. */
 export interface MappedUpstreamError {
@@ -20,7 +20,10 @@ export interface MappedUpstreamError {
 /** `raw` is the parsed JSON body (null when it was not JSON), `text` the body as received. */
 export type UpstreamErrorMapper = (status: number, raw: unknown, text: string) => MappedUpstreamError;
 
-export async function readUpstreamError(res: HttpResponse, map: UpstreamErrorMapper): Promise<UpstreamError> {
+export async function readUpstreamError(
+  res: PassthroughResponse,
+  map: UpstreamErrorMapper,
+): Promise<UpstreamError> {
   let text = '';
   try {
     text = await res.body.text();
@@ -44,7 +47,7 @@ export async function readUpstreamError(res: HttpResponse, map: UpstreamErrorMap
 }
 
 /** OpenAI-format upstreams: the body is already (nearly) OpenAI's error shape. */
-export function upstreamErrorFrom(res: HttpResponse, provider: string): Promise<UpstreamError> {
+export function upstreamErrorFrom(res: PassthroughResponse, provider: string): Promise<UpstreamError> {
   return readUpstreamError(res, (status, raw) => {
     const body = toOpenAIErrorBody(status, raw, `upstream ${provider} answered HTTP ${status}`);
     return { body, message: body.error.message };

@@ -4,6 +4,7 @@
  * deliveries serialize the OpenAI objects the adapter produced. NestJS is not on this path.
  */
 import { performance } from 'node:perf_hooks';
+import { ForwardBody, type PassthroughBody } from '../common/forward';
 import type { ChatCompletionChunk } from '../common/openai.types';
 import { SSE_DONE } from '../common/sse/encode';
 import { isUsageOnlyEvent, SseEventSplitter } from '../common/sse/event-splitter';
@@ -190,16 +191,10 @@ export function chunkDelivery(
   };
 }
 
-/** Collects a body stream into one Buffer (events, not async iteration: fewer allocations). */
-export function collect(body: NodeJS.ReadableStream): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    body.on('data', (part: Buffer) => {
-      parts.push(part);
-      size += part.length;
-    });
-    body.once('end', () => resolve(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size)));
-    body.once('error', reject);
-  });
+/** A reply body as one Buffer: read whole from a ForwardBody, else by iteration. */
+export async function collect(body: PassthroughBody): Promise<Buffer> {
+  if (body instanceof ForwardBody) return body.all();
+  const parts: Buffer[] = [];
+  for await (const part of body) parts.push(part);
+  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
 }

@@ -5,7 +5,8 @@
  * Adapters never see the Fastify request and import nothing but `common/`.
  */
 import type { UpstreamAbort } from '../common/abort';
-import type { HttpClient, HttpResponse } from '../common/http';
+import type { PassthroughResponse } from '../common/forward';
+import type { HttpClient } from '../common/http';
 import type {
   ChatCompletion,
   ChatCompletionChunk,
@@ -82,9 +83,10 @@ export interface ProviderAdapter {
   /**
    * OpenAI-format upstreams only: send `body` and return the upstream response unread.
    * A non-2xx status is returned (the gateway maps it as an OpenAI error body), or thrown as an
-   * UpstreamError by an adapter that maps its platform's error bodies itself (Azure).
+   * UpstreamError by an adapter that maps its platform's error bodies itself (Azure). An
+   * HttpResponse (undici's body stream) is one too.
    */
-  passthrough?(req: PassthroughRequest, ctx: CallContext): Promise<HttpResponse>;
+  passthrough?(req: PassthroughRequest, ctx: CallContext): Promise<PassthroughResponse>;
 }
 
 export interface AdapterDeps {

@@ -4,7 +4,7 @@
  * annotation events differ.
  */
 import type { UpstreamError } from '../../common/errors';
-import type { HttpResponse } from '../../common/http';
+import type { PassthroughBody, PassthroughResponse } from '../../common/forward';
 import type { ChatCompletionChunk, Model } from '../../common/openai.types';
 import { readUpstreamError } from '../../common/upstream-response';
 import type { AdapterDefinition, CallContext, PassthroughRequest } from '../adapter.interface';
@@ -28,11 +28,11 @@ export class AzureAdapter extends OpenAIAdapter {
     return azureHeaders(this.settings, ctx.apiKey);
   }
 
-  protected override upstreamError(res: HttpResponse): Promise<UpstreamError> {
+  protected override upstreamError(res: PassthroughResponse): Promise<UpstreamError> {
     return readUpstreamError(res, mapAzureError);
   }
 
-  protected override streamChunks(body: HttpResponse['body']): AsyncIterable<ChatCompletionChunk> {
+  protected override streamChunks(body: PassthroughBody): AsyncIterable<ChatCompletionChunk> {
     return openaiStreamChunks(body, (c) => !isAnnotationOnly(c));
   }
 
@@ -41,7 +41,7 @@ export class AzureAdapter extends OpenAIAdapter {
   }
 
   /** Bytes pass through untouched on success; an error reply is mapped here (content filter). */
-  override async passthrough(req: PassthroughRequest, ctx: CallContext): Promise<HttpResponse> {
+  override async passthrough(req: PassthroughRequest, ctx: CallContext): Promise<PassthroughResponse> {
     const res = await super.passthrough(req, ctx);
     if (res.status >= 300) throw await this.upstreamError(res);
     return res;

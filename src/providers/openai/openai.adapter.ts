@@ -3,8 +3,8 @@
  * pass-through so the gateway forwards bytes untouched; chat/streamChat parse for the cases
  * where the gateway must change the response (response transforms, internal calls).
  */
-import { readJson } from '../../common/http';
-import type { HttpResponse } from '../../common/http';
+import type { PassthroughBody, PassthroughResponse } from '../../common/forward';
+import { readJson, type HttpRequest } from '../../common/http';
 import type {
   ChatCompletion,
   ChatCompletionChunk,
@@ -58,12 +58,12 @@ export class OpenAIAdapter implements ProviderAdapter {
   }
 
   /** A non-2xx reply as an UpstreamError in OpenAI's shape (Azure maps its own errors). */
-  protected upstreamError(res: HttpResponse): Promise<UpstreamError> {
+  protected upstreamError(res: PassthroughResponse): Promise<UpstreamError> {
     return upstreamErrorFrom(res, this.settings.id);
   }
 
   /** The chunks of a stream reply (Azure leaves its annotation events out). */
-  protected streamChunks(body: HttpResponse['body']): AsyncIterable<ChatCompletionChunk> {
+  protected streamChunks(body: PassthroughBody): AsyncIterable<ChatCompletionChunk> {
     return openaiStreamChunks(body);
   }
 
@@ -72,17 +72,19 @@ export class OpenAIAdapter implements ProviderAdapter {
     return this.url(path);
   }
 
-  async passthrough(req: PassthroughRequest, ctx: CallContext): Promise<HttpResponse> {
-    return this.deps.http.request({
+  async passthrough(req: PassthroughRequest, ctx: CallContext): Promise<PassthroughResponse> {
+    const http = this.deps.http;
+    const request: HttpRequest = {
       url: this.urlFor(req.path, req.model),
       method: 'POST',
       headers: this.headers(ctx),
       body: req.body,
       signal: ctx.abort ?? ctx.signal,
-    });
+    };
+    return http.forward ? http.forward(request) : http.request(request);
   }
 
-  private async postJson(path: string, body: object, ctx: CallContext): Promise<HttpResponse> {
+  private async postJson(path: string, body: object, ctx: CallContext): Promise<PassthroughResponse> {
     ctx.onUpstreamRequest?.(body);
     const m = (body as { model?: unknown }).model;
     const model = typeof m === 'string' ? m : undefined;
