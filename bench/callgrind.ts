@@ -61,7 +61,9 @@ function callgrindControl(pid: number, flag: string): void {
 }
 
 /** The dump's total instruction count, once callgrind has finished writing it. */
-async function totalIr(dir: string): Promise<{ file: string; ir: number; events: ReadonlyArray<readonly [string, number]> }> {
+async function totalIr(
+  dir: string,
+): Promise<{ file: string; ir: number; events: ReadonlyArray<readonly [string, number]> }> {
   const deadline = Date.now() + 300_000;
   while (Date.now() < deadline) {
     for (const f of readdirSync(dir).filter((name) => name.startsWith('callgrind.out.'))) {

@@ -13,7 +13,19 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLoad, type LoadResult } from './load';
-import { fmt, freePort, measured, median, pin, ROOT, startServer, stopAll, table, TS_NODE } from './support';
+import {
+  fmt,
+  GATEWAY_NODE_ARGS,
+  freePort,
+  measured,
+  median,
+  pin,
+  ROOT,
+  startServer,
+  stopAll,
+  table,
+  TS_NODE,
+} from './support';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -60,7 +72,7 @@ async function startGateway(name: string, upBase: string, requireKey: boolean): 
   const port = await freePort();
   const proc = await startServer(
     name,
-    ['dist/main.js'],
+    [...GATEWAY_NODE_ARGS, 'dist/main.js'],
     {
       PORT: String(port),
       HOST: '127.0.0.1',

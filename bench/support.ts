@@ -8,6 +8,8 @@ import type { LoadResult } from './load';
 
 export const ROOT = resolve(__dirname, '..');
 export const TS_NODE = ['-r', 'ts-node/register/transpile-only'];
+/** Node options for the gateway processes under test (`BENCH_NODE_FLAGS`, space-separated). */
+export const GATEWAY_NODE_ARGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
 const children: ChildProcess[] = [];
 process.on('exit', () => {

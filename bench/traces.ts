@@ -32,7 +32,17 @@ import { workerLink } from '../src/traces/trace-worker-link';
 import { TraceWriter } from '../src/traces/trace-writer';
 import { percentile, runLoad, runPaced, type LoadResult } from './load';
 import { callRecord, fill, MODELS, VOCAB } from './traces-fill';
-import { cpuMsOf, fmt, freePort, pin as pinProcess, ROOT, startServer, table, TS_NODE } from './support';
+import {
+  cpuMsOf,
+  fmt,
+  GATEWAY_NODE_ARGS,
+  freePort,
+  pin as pinProcess,
+  ROOT,
+  startServer,
+  table,
+  TS_NODE,
+} from './support';
 
 /** The main thread only: the trace worker threads are left to the OS. */
 const pin = (core: number, pid: number): void => pinProcess(core, pid, false);
@@ -237,7 +247,7 @@ async function gateway(dir: string, upBase: string, traces: boolean, dbUrl: stri
   const port = await freePort();
   const proc = await startServer(
     `gateway traces ${traces ? 'on' : 'off'}`,
-    ['dist/main.js'],
+    [...GATEWAY_NODE_ARGS, 'dist/main.js'],
     {
       PORT: String(port),
       HOST: '127.0.0.1',

@@ -1,6 +1,6 @@
 import { callRecord, sseBytes } from '../../test/support/call-records';
 import { faultOf } from './trace-pipeline';
-import { BatchBuilder, decodeBatch, encodeBatch, packBatch, unpackBatch } from './trace-wire';
+import { BatchBuilder, decodeBatch, encodeBatch, packBatch, readValues, unpackBatch } from './trace-wire';
 
 const opts = { replay: false, storeBodies: true, jsonl: null };
 
@@ -17,9 +17,9 @@ describe('trace wire', () => {
     });
     const wire = encodeBatch([{ rec, turn: null }], 1, opts);
     // Only bytes and primitives travel: no parsed request, the upstream request as a patch.
-    expect(wire.slots.every((v) => v === null || typeof v !== 'object')).toBe(true);
-    expect(wire.slots).not.toContain(JSON.stringify(request));
-    expect(wire.slots).toContain(JSON.stringify({ patch: { model: 'up-model', stream_options: { include_usage: true } } }));
+    expect(readValues(wire.values).every((v) => v === null || typeof v !== 'object')).toBe(true);
+    expect(readValues(wire.values)).not.toContain(JSON.stringify(request));
+    expect(readValues(wire.values)).toContain(JSON.stringify({ patch: { model: 'up-model', stream_options: { include_usage: true } } }));
     expect(wire.arena.byteLength).toBe(bytes.length + Buffer.concat(sseBytes(['a', 'b'])).length);
     const [back] = decodeBatch(structuredClone(wire));
     expect(back?.rec.request).toEqual(request);
@@ -113,7 +113,7 @@ describe('trace wire', () => {
     );
     expect(incremental.arena.byteLength).toBeGreaterThan(1024);
     expect(Buffer.from(incremental.arena).equals(Buffer.from(atOnce.arena))).toBe(true);
-    expect(incremental.slots).toEqual(atOnce.slots);
+    expect(Buffer.from(incremental.values).equals(Buffer.from(atOnce.values))).toBe(true);
     expect(decodeBatch(structuredClone(incremental)).map((q) => q.rec.id)).toEqual(recs.map((r) => r.id));
   });
 
@@ -128,12 +128,56 @@ describe('trace wire', () => {
       response: { kind: 'sse', chunks: sseBytes(['a']) },
     });
     const wire = encodeBatch([{ rec, turn: null }], 1, opts);
-    expect(wire.slots.every((v) => v === null || typeof v !== 'object')).toBe(true);
+    expect(readValues(wire.values).every((v) => v === null || typeof v !== 'object')).toBe(true);
     expect(wire.arena.byteLength).toBe(requestBytes.length + sent.length + Buffer.concat(sseBytes(['a'])).length);
     const [back] = decodeBatch(structuredClone(wire));
     expect(back?.rec.request).toEqual(request);
     expect(back?.rec.upstreamRequest).toEqual({ ...request, stream_options: { include_usage: true } });
     const chunks = back?.rec.response.kind === 'sse' ? back.rec.response.chunks : [];
     expect(Buffer.concat(chunks).equals(Buffer.concat(sseBytes(['a'])))).toBe(true);
+  });
+});
+
+describe('trace wire values', () => {
+  it('reads back strings (any script), numbers, booleans and null in order', () => {
+    const rec = callRecord([{ role: 'user', content: 'x' }], 'y', {
+      model: 'modèle-😀-中文',
+      error: null,
+      latencyMs: 12.345678,
+      ttftMs: null,
+      stream: true,
+    });
+    const wire = encodeBatch([{ rec, turn: 7 }], 1, opts);
+    const v = readValues(wire.values);
+    expect(v[0]).toBe(rec.id);
+    expect(v[3]).toBe('modèle-😀-中文');
+    expect(v[6]).toBe(true);
+    expect(v[13]).toBe(12.345678);
+    expect(v[14]).toBeNull();
+    expect(v[19]).toBe(7);
+    const [back] = decodeBatch(structuredClone(wire));
+    expect(back?.rec.model).toBe('modèle-😀-中文');
+    expect(back?.rec.latencyMs).toBe(12.345678);
+    expect(back?.turn).toBe(7);
+  });
+
+  it('keeps each record with its own attempts when records have different numbers of them', () => {
+    const attempt = (provider: string, status: number | null, error: string | null) => ({
+      provider,
+      model: 'm',
+      status,
+      error,
+      latency_ms: 1.5,
+    });
+    const a = callRecord([{ role: 'user', content: 'a' }], 'a', {
+      attempts: [attempt('p1', 503, 'upstream error 503'), attempt('p2', 200, null)],
+    });
+    const b = callRecord([{ role: 'user', content: 'b' }], 'b', { attempts: [] });
+    const c = callRecord([{ role: 'user', content: 'c' }], 'c', { attempts: [attempt('p3', null, 'timeout')] });
+    const out = decodeBatch(
+      structuredClone(encodeBatch([a, b, c].map((rec) => ({ rec, turn: null })), 1, opts)),
+    );
+    expect(out.map((q) => q.rec.attempts)).toEqual([a.attempts, [], c.attempts]);
+    expect(out.map((q) => q.rec.id)).toEqual([a.id, b.id, c.id]);
   });
 });

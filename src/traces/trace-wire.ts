@@ -1,8 +1,9 @@
 /**
  * CallRecords on their way to the trace worker, packed so the main thread does as little as it
- * can: one message per batch holding a flat array of primitives (a fixed number of slots per
- * record, attempts in a second flat array) and one arena with every byte field (the request as
- * received, raw JSON replies, raw SSE streams). Cloning that is a few string copies and one
+ * can: one message per batch holding the records' primitive fields (a fixed number of slots per
+ * record, then its attempts) written as tagged bytes, and one arena with every byte field (the
+ * request as received, raw JSON replies, raw SSE streams). Nothing of a record stays on the JS
+ * heap while its batch gathers, so nothing of it survives a scavenge into the old generation. Cloning that is a few string copies and one
  * memcpy, far cheaper than cloning the records' object graphs, and the writer keeps only this
  * packed form (not the records) until the worker reports them stored. The parsed request is not
  * sent when its bytes are; the upstream request travels as the top-level keys in which it differs
@@ -25,8 +26,8 @@ export interface WireBatch {
   storeBodies: boolean;
   jsonl: string | null;
   count: number;
-  slots: unknown[];
-  attempts: unknown[];
+  /** Each record's SLOTS values, then ATTEMPT_SLOTS values per attempt (see ValueWriter). */
+  values: Uint8Array;
   arena: Uint8Array;
 }
 
@@ -76,6 +77,75 @@ const enum Res {
   Chunks = 4,
 }
 
+const enum Tag {
+  Null = 0,
+  True = 1,
+  False = 2,
+  Num = 3,
+  Str = 4,
+}
+
+/** Primitive values (strings, numbers, booleans, null) one after another, each behind a tag byte. */
+class ValueWriter {
+  private buf: Buffer;
+  at = 0;
+
+  constructor(initialBytes: number) {
+    this.buf = Buffer.allocUnsafeSlow(Math.max(256, initialBytes));
+  }
+
+  private room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const grown = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.at + n));
+    this.buf.copy(grown, 0, 0, this.at);
+    this.buf = grown;
+  }
+
+  value(v: string | number | boolean | null | undefined): void {
+    if (typeof v === 'string') {
+      this.room(5 + v.length * 3);
+      const n = this.buf.write(v, this.at + 5, 'utf8');
+      this.buf[this.at] = Tag.Str;
+      this.buf.writeUInt32LE(n, this.at + 1);
+      this.at += 5 + n;
+    } else if (typeof v === 'number') {
+      this.room(9);
+      this.buf[this.at] = Tag.Num;
+      this.buf.writeDoubleLE(v, this.at + 1);
+      this.at += 9;
+    } else {
+      this.room(1);
+      this.buf[this.at++] = v === true ? Tag.True : v === false ? Tag.False : Tag.Null;
+    }
+  }
+
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.at);
+  }
+}
+
+/** The values a ValueWriter wrote, in order. */
+export function readValues(bytes: Uint8Array): Array<string | number | boolean | null> {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: Array<string | number | boolean | null> = [];
+  let at = 0;
+  while (at < buf.length) {
+    const tag = buf[at] as Tag;
+    if (tag === Tag.Str) {
+      const n = buf.readUInt32LE(at + 1);
+      out.push(buf.toString('utf8', at + 5, at + 5 + n));
+      at += 5 + n;
+    } else if (tag === Tag.Num) {
+      out.push(buf.readDoubleLE(at + 1));
+      at += 9;
+    } else {
+      out.push(tag === Tag.True ? true : tag === Tag.False ? false : null);
+      at += 1;
+    }
+  }
+  return out;
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -111,18 +181,18 @@ function upstreamOf(request: unknown, upstream: unknown): [Up, string | null] {
  * JSON cannot hold) is left out and reported through `onSkip`.
  */
 export class BatchBuilder {
-  private slots: unknown[] = [];
-  private attempts: unknown[] = [];
+  private readonly values: ValueWriter;
   private arena: Buffer;
   private at = 0;
   count = 0;
 
   constructor(initialBytes = 32 * 1024) {
     this.arena = Buffer.allocUnsafeSlow(Math.max(1024, initialBytes));
+    this.values = new ValueWriter(Math.max(1024, initialBytes >> 2));
   }
 
   add({ rec: r, turn }: QueuedRecord, onSkip: (rec: CallRecord, err: unknown) => void = () => undefined): boolean {
-    const mark = { slots: this.slots.length, attempts: this.attempts.length, at: this.at };
+    const mark = { values: this.values.at, at: this.at };
     try {
       this.reserve(byteSize(r));
       let reqKind: Req;
@@ -162,8 +232,10 @@ export class BatchBuilder {
           resValue = json(res.chunks);
           break;
       }
-      for (const a of r.attempts) this.attempts.push(a.provider, a.model, a.status, a.error, a.latency_ms);
-      this.slots.push(
+      // Everything that can throw (json) is done before the first value is written.
+      const metadata = r.metadata === null ? null : json(r.metadata);
+      const usage = r.usage === null ? null : json(r.usage);
+      const slots = [
         r.id,
         r.startedAt,
         r.endpoint,
@@ -173,14 +245,14 @@ export class BatchBuilder {
         r.stream,
         r.keyId,
         r.sessionId,
-        r.metadata === null ? null : json(r.metadata),
+        metadata,
         r.status,
         r.httpStatus,
         r.error,
         r.latencyMs,
         r.ttftMs,
         r.overheadMs,
-        r.usage === null ? null : json(r.usage),
+        usage,
         r.replayOf,
         r.sessionOf,
         turn,
@@ -191,12 +263,20 @@ export class BatchBuilder {
         upValue,
         resKind,
         resValue,
-      );
+      ] as const;
+      const w = this.values;
+      for (const v of slots) w.value(v);
+      for (const a of r.attempts) {
+        w.value(a.provider);
+        w.value(a.model);
+        w.value(a.status);
+        w.value(a.error);
+        w.value(a.latency_ms);
+      }
       this.count++;
       return true;
     } catch (err) {
-      this.slots.length = mark.slots;
-      this.attempts.length = mark.attempts;
+      this.values.at = mark.values;
       this.at = mark.at;
       onSkip(r, err);
       return false;
@@ -205,8 +285,7 @@ export class BatchBuilder {
 
   /** The batch so far (the builder is not used after this). */
   take(seq: number, opts: { replay: boolean; storeBodies: boolean; jsonl: string | null }): WireBatch {
-    const { count, slots, attempts } = this;
-    return { seq, ...opts, count, slots, attempts, arena: this.arena.subarray(0, this.at) };
+    return { seq, ...opts, count: this.count, values: this.values.bytes(), arena: this.arena.subarray(0, this.at) };
   }
 
   /** Copies bytes into the arena (space reserved by `add`); returns how many. */
@@ -253,12 +332,11 @@ const numOrNull = (v: unknown): number | null => (v === null ? null : (v as numb
 /** The worker's side: CallRecords again (request bytes parsed, upstream request rebuilt). */
 export function decodeBatch(batch: WireBatch): QueuedRecord[] {
   const arena = Buffer.from(batch.arena.buffer, batch.arena.byteOffset, batch.arena.byteLength);
-  const s = batch.slots;
+  const s = readValues(batch.values);
   const out: QueuedRecord[] = [];
   let at = 0;
-  let a = 0;
-  for (let i = 0; i < batch.count; i++) {
-    const o = i * SLOTS;
+  let o = 0;
+  for (let i = 0; i < batch.count; i++, o += SLOTS + ATTEMPT_SLOTS * (s[o + 20] as number)) {
     const take = (len: number): Buffer => {
       const b = arena.subarray(at, at + len);
       at += len;
@@ -298,8 +376,8 @@ export function decodeBatch(batch: WireBatch): QueuedRecord[] {
         break;
     }
     const attempts: AttemptRecord[] = [];
-    for (let k = 0; k < (s[o + 20] as number); k++, a += ATTEMPT_SLOTS) {
-      const t = batch.attempts;
+    for (let k = 0, a = o + SLOTS; k < (s[o + 20] as number); k++, a += ATTEMPT_SLOTS) {
+      const t = s;
       attempts.push({
         provider: str(t[a]),
         model: str(t[a + 1]),
