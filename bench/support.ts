@@ -151,6 +151,14 @@ export async function measured(
   };
 }
 
+/**
+ * The median over rounds of `b[i] / a[i]`, each pair measured one after the other: a slow drift of
+ * the machine's speed (other tenants, frequency) moves both sides of a pair alike and cancels.
+ */
+export function pairedRatio(a: number[], b: number[]): number {
+  return median(a.map((x, i) => (b[i] ?? NaN) / x));
+}
+
 /** The median of the rounds: a round disturbed by other load on the machine does not move it. */
 export function median(values: number[]): number {
   const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);

@@ -37,6 +37,7 @@ import {
   fmt,
   GATEWAY_NODE_ARGS,
   freePort,
+  pairedRatio,
   pin as pinProcess,
   ROOT,
   startServer,
@@ -48,7 +49,7 @@ import {
 const pin = (core: number, pid: number): void => pinProcess(core, pid, false);
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 100);
 const WRITER_N = Number(process.env.TRACES_WRITER_N ?? 50_000);
 const STORED = Number(process.env.TRACES_STORED ?? 100_000);
@@ -391,13 +392,25 @@ export async function runTracesBench(): Promise<string> {
           paced ? `${rate}/s` : `c=${CONCURRENCY}`,
           fmt(m('off', 'rps'), 0),
           fmt(m('on', 'rps'), 0),
-          fmt(m('on', 'rps') / m('off', 'rps'), 3),
+          fmt(
+            pairedRatio(
+              acc.off.map((x) => x.load.rps),
+              acc.on.map((x) => x.load.rps),
+            ),
+            3,
+          ),
           fmt(m('off', 'p99'), 3),
           fmt(m('on', 'p99'), 3),
           fmt(m('on', 'p99') - m('off', 'p99'), 3),
           fmt(c('off', 'mainUs'), 0),
           fmt(c('on', 'mainUs'), 0),
-          fmt(c('off', 'mainUs') / c('on', 'mainUs'), 3),
+          fmt(
+            pairedRatio(
+              acc.on.map((x) => x.mainUs),
+              acc.off.map((x) => x.mainUs),
+            ),
+            3,
+          ),
           fmt(c('on', 'otherUs') - c('off', 'otherUs'), 0),
           fmt(Math.max(...acc.on.map((x) => x.backlog ?? 0)), 0),
           fmt(Math.max(...acc.on.map((x) => x.drainMs ?? 0)), 0),
@@ -407,7 +420,7 @@ export async function runTracesBench(): Promise<string> {
       }
     }
     out.push(
-      `\nProxy with traces ON vs OFF (${ROUNDS} interleaved rounds of ${DURATION_MS} ms; closed loop at concurrency ${CONCURRENCY}, then open loop at half OFF's rate; targets at c=${CONCURRENCY}: ON/OFF ≥ 0.9, added p99 ≤ 1 ms; ms). CPU per request from /proc: main thread, and the ON gateway's other threads beyond OFF's (the trace worker). Backlog: traces not yet stored when a round ended, and ms until all were (the trace threads run at nice ${TRACE_THREAD_NICE} and yield to the proxy)\n`,
+      `\nProxy with traces ON vs OFF (${ROUNDS} interleaved rounds of ${DURATION_MS} ms, ratios as the median of each round's pair; closed loop at concurrency ${CONCURRENCY}, then open loop at half OFF's rate; targets at c=${CONCURRENCY}: ON/OFF ≥ 0.9, added p99 ≤ 1 ms; ms). CPU per request from /proc: main thread, and the ON gateway's other threads beyond OFF's (the trace worker). Backlog: traces not yet stored when a round ended, and ms until all were (the trace threads run at nice ${TRACE_THREAD_NICE} and yield to the proxy)\n`,
       table(
         [
           'mode',
