@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { CallState } from './call-state';
 import { CollectSink } from './client-sink';
-import { rawSseDelivery } from './deliveries';
+import { Readable } from 'node:stream';
+import { collect, rawSseDelivery } from './deliveries';
 
 const chunkEvent = (text: string): string =>
   `data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"${text}"},"finish_reason":null}],"usage":null}\n\n`;
@@ -68,5 +69,14 @@ describe('rawSseDelivery', () => {
       Buffer.from(done),
     ];
     expect(await deliver(reads, false)).toBe(chunkEvent('a') + chunkEvent('b') + done);
+  });
+});
+
+describe('collect', () => {
+  it('reads a whole body that is a stream (a plugin adapter answering with undici request())', async () => {
+    const body = Object.assign(Readable.from([Buffer.from('{"a":'), Buffer.from('1}')]), {
+      text: async () => '',
+    });
+    expect((await collect(body)).toString()).toBe('{"a":1}');
   });
 });

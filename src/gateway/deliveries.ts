@@ -192,8 +192,11 @@ export function chunkDelivery(
 }
 
 /** A reply body as one Buffer: read whole from a ForwardBody, else by iteration. */
-export async function collect(body: PassthroughBody): Promise<Buffer> {
-  if (body instanceof ForwardBody) return body.all();
+export function collect(body: PassthroughBody): Promise<Buffer> {
+  return body instanceof ForwardBody ? body.all() : collectIterable(body);
+}
+
+async function collectIterable(body: PassthroughBody): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const part of body) parts.push(part);
   return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);

@@ -196,17 +196,27 @@ export class GatewayService {
     return { req, passthrough, prefix };
   }
 
-  private async sendChat(
+  /** Not async itself: a pass-through call's promise is the pass-through's own. */
+  private sendChat(
     state: CallState,
     prepared: PreparedChat,
     target: PlannedTarget,
     adapter: ProviderAdapter,
     ctx: CallContext,
   ): Promise<Delivery> {
-    const { req, prefix } = prepared;
     if (prepared.passthrough && adapter.passthrough) {
-      return this.passthrough(state, '/chat/completions', req, target, adapter, ctx);
+      return this.passthrough(state, '/chat/completions', prepared.req, target, adapter, ctx);
     }
+    return this.sendAdapted(state, prepared, adapter, ctx);
+  }
+
+  private async sendAdapted(
+    state: CallState,
+    prepared: PreparedChat,
+    adapter: ProviderAdapter,
+    ctx: CallContext,
+  ): Promise<Delivery> {
+    const { req, prefix } = prepared;
     if (!state.stream) {
       const completion = await adapter.chat({ ...req, stream: false }, ctx);
       return jsonDelivery(state, prefix ? prefixCompletion(completion, prefix) : completion);

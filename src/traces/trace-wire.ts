@@ -103,11 +103,25 @@ class ValueWriter {
 
   value(v: string | number | boolean | null | undefined): void {
     if (typeof v === 'string') {
-      this.room(5 + v.length * 3);
-      const n = this.buf.write(v, this.at + 5, 'utf8');
-      this.buf[this.at] = Tag.Str;
-      this.buf.writeUInt32LE(n, this.at + 1);
-      this.at += 5 + n;
+      const len = v.length;
+      this.room(5 + len * 3);
+      const buf = this.buf;
+      const start = this.at + 5;
+      // Short ASCII strings (ids, names, statuses: most values) are copied here, which is cheaper
+      // than a call into the encoder; anything else is encoded as UTF-8 by Buffer.write.
+      let n = len <= 64 ? len : -1;
+      for (let i = 0; i < n; i++) {
+        const c = v.charCodeAt(i);
+        if (c > 0x7f) {
+          n = -1;
+          break;
+        }
+        buf[start + i] = c;
+      }
+      if (n < 0) n = buf.write(v, start, 'utf8');
+      buf[this.at] = Tag.Str;
+      buf.writeUInt32LE(n, this.at + 1);
+      this.at = start + n;
     } else if (typeof v === 'number') {
       this.room(9);
       this.buf[this.at] = Tag.Num;

@@ -72,7 +72,7 @@ export class OpenAIAdapter implements ProviderAdapter {
     return this.url(path);
   }
 
-  async passthrough(req: PassthroughRequest, ctx: CallContext): Promise<PassthroughResponse> {
+  passthrough(req: PassthroughRequest, ctx: CallContext): Promise<PassthroughResponse> {
     const http = this.deps.http;
     const request: HttpRequest = {
       url: this.urlFor(req.path, req.model),
