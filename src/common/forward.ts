@@ -217,8 +217,15 @@ class ForwardHandler {
     if (status < 200) return true;
     const body = new ForwardBody(resume, () => this.abortRequest?.(new Error('reply body closed by reader')));
     this.body = body;
-    const headers = undiciUtil.parseHeaders(rawHeaders) as PassthroughResponse['headers'];
-    this.resolve({ status, headers, body });
+    // Headers are read only for error replies (retry-after): parsed on first use.
+    let headers: PassthroughResponse['headers'] | null = null;
+    this.resolve({
+      status,
+      get headers() {
+        return (headers ??= undiciUtil.parseHeaders(rawHeaders) as PassthroughResponse['headers']);
+      },
+      body,
+    });
     return true;
   }
 

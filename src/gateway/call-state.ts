@@ -5,6 +5,14 @@ import { newTraceId } from '../common/trace-id';
 import type { TraceUsage } from '../common/openai.types';
 import type { AttemptRecord, CallRecord, CallStatus, RecordedResponse } from './call-record';
 
+/** `ms` with three decimals, as `toFixed(3)` writes it for the values a call takes (≥ 0, < 2^53 µs). */
+export function millis3(ms: number): string {
+  const us = Math.round(ms * 1000);
+  const whole = Math.floor(us / 1000);
+  const frac = us - whole * 1000;
+  return `${whole}.${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}`;
+}
+
 export class CallState {
   readonly id = newTraceId();
   readonly startedAt: number;
@@ -53,7 +61,7 @@ export class CallState {
   /** Overhead so far: time since arrival not spent waiting on an upstream. */
   markOverhead(): string {
     this.overheadMs = Math.max(0, performance.now() - this.t0 - this.upstreamWaitMs);
-    return this.overheadMs.toFixed(3);
+    return millis3(this.overheadMs);
   }
 
   toRecord(): CallRecord {
