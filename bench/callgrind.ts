@@ -12,7 +12,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { freePort, ROOT, startServer, TS_NODE } from './support';
+import { BENCH_BODIES, benchConfigYaml, freePort, ROOT, startServer, TS_NODE } from './support';
 
 async function waitHealthy(port: number, limitMs: number): Promise<void> {
   const deadline = Date.now() + limitMs;
@@ -91,18 +91,7 @@ async function main(): Promise<void> {
   await startServer('upstream', [...TS_NODE, 'bench/upstream.ts', String(upPort)], {}, upPort);
   const port = await freePort();
   const cfg = join(dir, 'gateway.yaml');
-  writeFileSync(
-    cfg,
-    [
-      `traces: { enabled: ${traces} }`,
-      'providers:',
-      `  up: { type: openai, base_url: "http://127.0.0.1:${upPort}/v1", api_key: bench-key }`,
-      'routes:',
-      '  - match: { any: true }',
-      '    targets: [ { provider: up } ]',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(cfg, benchConfigYaml(`http://127.0.0.1:${upPort}`, [`traces: { enabled: ${traces} }`]));
   const script =
     what === 'floor'
       ? [...TS_NODE, 'bench/floor.ts', String(port), `http://127.0.0.1:${upPort}`]
@@ -132,11 +121,7 @@ async function main(): Promise<void> {
   );
   process.on('exit', () => proc.kill('SIGKILL'));
   await waitHealthy(port, 600_000);
-  const body = JSON.stringify({
-    model: 'bench-model',
-    messages: [{ role: 'user', content: 'Say something about foxes and dogs, briefly.' }],
-    ...(mode === 'stream' ? { stream: true } : {}),
-  });
+  const body = mode === 'stream' ? BENCH_BODIES.stream : BENCH_BODIES['non-stream'];
   const url = `http://127.0.0.1:${port}/v1/chat/completions`;
   // Warm-up: enough calls for the JIT to settle on the hot path.
   await send(url, body, Number(process.env.WARMUP ?? 3000), concurrency);

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLoad } from './load';
-import { freePort, pin, startServer, TS_NODE } from './support';
+import { BENCH_BODIES, benchConfigYaml, freePort, pin, startServer, TS_NODE } from './support';
 
 interface Node {
   id: number;
@@ -24,18 +24,7 @@ async function main(): Promise<void> {
   await startServer('upstream', [...TS_NODE, 'bench/upstream.ts', String(upPort)], {}, upPort, 0);
   const port = await freePort();
   const cfg = join(dir, 'gateway.yaml');
-  writeFileSync(
-    cfg,
-    [
-      `traces: { enabled: ${traces} }`,
-      'providers:',
-      `  up: { type: openai, base_url: "http://127.0.0.1:${upPort}/v1", api_key: bench-key }`,
-      'routes:',
-      '  - match: { any: true }',
-      '    targets: [ { provider: up } ]',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(cfg, benchConfigYaml(`http://127.0.0.1:${upPort}`, [`traces: { enabled: ${traces} }`]));
   const args =
     what === 'floor'
       ? [
@@ -61,11 +50,7 @@ async function main(): Promise<void> {
     port,
     1,
   );
-  const body = JSON.stringify({
-    model: 'bench-model',
-    messages: [{ role: 'user', content: 'Say something about foxes and dogs, briefly.' }],
-    ...(mode === 'stream' ? { stream: true } : {}),
-  });
+  const body = mode === 'stream' ? BENCH_BODIES.stream : BENCH_BODIES['non-stream'];
   const url = `http://127.0.0.1:${port}/v1/chat/completions`;
   await runLoad(url, body, Number(conc), 3000);
   const from = Number(process.hrtime.bigint() / 1000n);

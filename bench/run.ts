@@ -14,6 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLoad, type LoadResult } from './load';
 import {
+  BENCH_BODIES,
+  benchConfigYaml,
   fmt,
   GATEWAY_NODE_ARGS,
   freePort,
@@ -43,27 +45,17 @@ interface Proxy {
   url: string;
 }
 
-const messages = [{ role: 'user', content: 'Say something about foxes and dogs, briefly.' }];
-const BODIES = {
-  'non-stream': JSON.stringify({ model: 'bench-model', messages }),
-  stream: JSON.stringify({ model: 'bench-model', messages, stream: true }),
-};
+const BODIES = BENCH_BODIES;
 
 function gatewayConfig(upBase: string, requireKey: boolean): string {
   const dir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
   const path = join(dir, 'gateway.yaml');
   writeFileSync(
     path,
-    [
+    benchConfigYaml(upBase, [
       `auth: { require_client_key: ${String(requireKey)} }`,
       `traces: { enabled: ${process.env.BENCH_TRACES === 'on' ? 'true' : 'false'} }`,
-      'providers:',
-      `  up: { type: openai, base_url: "${upBase}/v1", api_key: bench-key }`,
-      'routes:',
-      '  - match: { any: true }',
-      '    targets: [ { provider: up } ]',
-      '',
-    ].join('\n'),
+    ]),
   );
   return path;
 }

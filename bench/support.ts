@@ -8,6 +8,26 @@ import type { LoadResult } from './load';
 
 export const ROOT = resolve(__dirname, '..');
 export const TS_NODE = ['-r', 'ts-node/register/transpile-only'];
+const BENCH_MESSAGES = [{ role: 'user', content: 'Say something about foxes and dogs, briefly.' }];
+/** The chat request every proxy bench sends, non-stream and stream. */
+export const BENCH_BODIES = {
+  'non-stream': JSON.stringify({ model: 'bench-model', messages: BENCH_MESSAGES }),
+  stream: JSON.stringify({ model: 'bench-model', messages: BENCH_MESSAGES, stream: true }),
+};
+
+/** A gateway config routing every model to the bench upstream at `upBase`; `head` lines go first. */
+export function benchConfigYaml(upBase: string, head: string[]): string {
+  return [
+    ...head,
+    'providers:',
+    `  up: { type: openai, base_url: "${upBase}/v1", api_key: bench-key }`,
+    'routes:',
+    '  - match: { any: true }',
+    '    targets: [ { provider: up } ]',
+    '',
+  ].join('\n');
+}
+
 /** Node options for the gateway processes under test (`BENCH_NODE_FLAGS`, space-separated). */
 export const GATEWAY_NODE_ARGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 

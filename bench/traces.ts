@@ -33,6 +33,8 @@ import { TraceWriter } from '../src/traces/trace-writer';
 import { percentile, runLoad, runPaced, type LoadResult } from './load';
 import { callRecord, fill, MODELS, VOCAB } from './traces-fill';
 import {
+  BENCH_BODIES,
+  benchConfigYaml,
   cpuMsOf,
   fmt,
   GATEWAY_NODE_ARGS,
@@ -233,18 +235,7 @@ interface Gateway {
 
 async function gateway(dir: string, upBase: string, traces: boolean, dbUrl: string): Promise<Gateway> {
   const config = join(dir, `gateway-${traces ? 'on' : 'off'}.yaml`);
-  writeFileSync(
-    config,
-    [
-      `traces: { enabled: ${traces}, retention_days: 0 }`,
-      'providers:',
-      `  up: { type: openai, base_url: "${upBase}/v1", api_key: bench-key }`,
-      'routes:',
-      '  - match: { any: true }',
-      '    targets: [ { provider: up } ]',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(config, benchConfigYaml(upBase, [`traces: { enabled: ${traces}, retention_days: 0 }`]));
   const port = await freePort();
   const proc = await startServer(
     `gateway traces ${traces ? 'on' : 'off'}`,
@@ -309,11 +300,7 @@ function queryLoad(
   };
 }
 
-const messages = [{ role: 'user', content: 'Say something about foxes and dogs, briefly.' }];
-const BODIES = {
-  'non-stream': JSON.stringify({ model: 'bench-model', messages }),
-  stream: JSON.stringify({ model: 'bench-model', messages, stream: true }),
-};
+const BODIES = BENCH_BODIES;
 
 export async function runTracesBench(): Promise<string> {
   if (!existsSync(join(ROOT, 'dist/main.js')) || !existsSync(join(ROOT, 'dist/traces/trace-worker.js'))) {

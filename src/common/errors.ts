@@ -56,6 +56,12 @@ export class UpstreamError extends Error {
   }
 }
 
+/** A request that got no reply (refused, reset, DNS): the error's code only, never host or headers. */
+export function connectionFailed(err: unknown): UpstreamError {
+  const code = (err as { code?: string } | null)?.code ?? 'ECONNERROR';
+  return new UpstreamError(null, `upstream connection failed (${code})`, null, 'connection');
+}
+
 /** Build an OpenAI-shaped error body from anything an upstream returned. */
 export function toOpenAIErrorBody(status: number, raw: unknown, fallbackMessage: string): OpenAIErrorBody {
   if (raw && typeof raw === 'object' && 'error' in raw) {

@@ -7,7 +7,8 @@
  */
 import type { Dispatcher } from 'undici';
 import { util as undiciUtil } from 'undici';
-import { UpstreamError } from './errors';
+import { UpstreamAbort } from './abort';
+import { connectionFailed } from './errors';
 
 /** What the gateway reads of a pass-through reply body (undici's body stream has it too). */
 export interface PassthroughBody extends AsyncIterable<Buffer> {
@@ -165,18 +166,8 @@ export class ForwardBody implements PassthroughBody, AsyncIterator<Buffer, undef
   }
 }
 
-/** Either cancellation handle the gateway passes: an AbortSignal or an EventEmitter-like one. */
-export interface AbortLike {
-  readonly aborted: boolean;
-  readonly reason?: unknown;
-}
-
-type Listening =
-  | {
-      addEventListener(t: 'abort', l: () => void): void;
-      removeEventListener(t: 'abort', l: () => void): void;
-    }
-  | { on(t: 'abort', l: () => void): unknown; removeListener(t: 'abort', l: () => void): unknown };
+/** The cancellation handles the gateway passes: an attempt's UpstreamAbort or an AbortSignal. */
+type AbortHandle = UpstreamAbort | AbortSignal;
 
 function asError(reason: unknown): Error {
   return reason instanceof Error ? reason : new Error('upstream request aborted');
@@ -193,19 +184,16 @@ class ForwardHandler {
   constructor(
     private readonly resolve: (res: PassthroughResponse) => void,
     private readonly reject: (err: Error) => void,
-    private readonly signal: (AbortLike & Listening) | null,
+    private readonly signal: AbortHandle | null,
   ) {
-    const s = signal;
-    if (!s) return;
-    if ('addEventListener' in s) s.addEventListener('abort', this.onAbort);
-    else s.on('abort', this.onAbort);
+    if (signal instanceof UpstreamAbort) signal.on('abort', this.onAbort);
+    else signal?.addEventListener('abort', this.onAbort);
   }
 
   private unlisten(): void {
     const s = this.signal;
-    if (!s) return;
-    if ('removeEventListener' in s) s.removeEventListener('abort', this.onAbort);
-    else s.removeListener('abort', this.onAbort);
+    if (s instanceof UpstreamAbort) s.removeListener('abort', this.onAbort);
+    else s?.removeEventListener('abort', this.onAbort);
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -248,8 +236,7 @@ class ForwardHandler {
       this.reject(this.signal.reason instanceof Error ? this.signal.reason : err);
       return;
     }
-    const code = (err as { code?: string }).code ?? 'ECONNERROR';
-    this.reject(new UpstreamError(null, `upstream connection failed (${code})`, null, 'connection'));
+    this.reject(connectionFailed(err));
   }
 }
 
@@ -257,11 +244,11 @@ class ForwardHandler {
 export function forward(
   dispatcher: Dispatcher,
   opts: { path: string; method: string; headers: Record<string, string>; body: string | Buffer | null },
-  signal: AbortLike | null,
+  signal: AbortHandle | null,
 ): Promise<PassthroughResponse> {
   if (signal?.aborted) return Promise.reject(asError(signal.reason));
   return new Promise((resolve, reject) => {
-    const handler = new ForwardHandler(resolve, reject, signal as (AbortLike & Listening) | null);
+    const handler = new ForwardHandler(resolve, reject, signal);
     dispatcher.dispatch(
       {
         path: opts.path,

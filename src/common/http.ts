@@ -5,7 +5,7 @@
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { UpstreamAbort } from './abort';
-import { UpstreamError } from './errors';
+import { connectionFailed, UpstreamError } from './errors';
 import { forward, type PassthroughResponse } from './forward';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -100,8 +100,7 @@ export class UpstreamHttp implements HttpClient {
       return { status: res.statusCode, headers: res.headers, body: res.body };
     } catch (err) {
       if (req.signal?.aborted) throw (req.signal.reason as Error | undefined) ?? err;
-      const code = (err as { code?: string }).code ?? 'ECONNERROR';
-      throw new UpstreamError(null, `upstream connection failed (${code})`, null, 'connection');
+      throw connectionFailed(err);
     }
   }
 
@@ -112,13 +111,8 @@ export class UpstreamHttp implements HttpClient {
   }
 }
 
-/** Read a whole body as text, releasing the socket. */
-export async function readText(body: HttpResponse['body']): Promise<string> {
-  return body.text();
-}
-
 /** Read a JSON body; a body that is not JSON gives a protocol UpstreamError. */
-export async function readJson(res: { status: number; body: { text(): Promise<string> } }): Promise<unknown> {
+export async function readJson(res: PassthroughResponse): Promise<unknown> {
   const text = await res.body.text();
   try {
     return JSON.parse(text) as unknown;
