@@ -20,6 +20,54 @@ function sendError(res: ServerResponse, err: GatewayError): void {
   res.end(JSON.stringify(body));
 }
 
+/** How long and how much of an oversized body is still read after the 413 went out. */
+export const LINGER_MS = 5_000;
+export const LINGER_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Answers 413 at once, then keeps reading (and dropping) what the client is still sending before
+ * closing, up to LINGER_BYTES or LINGER_MS. Closing with unread bytes in the socket makes the
+ * kernel reset the connection, and a client still writing its body then sees EPIPE or ECONNRESET
+ * instead of the answer.
+ */
+function refuseTooLarge(req: IncomingMessage, res: ServerResponse): void {
+  const text = JSON.stringify(
+    new GatewayError(
+      413,
+      'Request body is larger than the limit.',
+      'invalid_request_error',
+      'request_too_large',
+    ).toBody(),
+  );
+  res.writeHead(413, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    connection: 'close',
+    'x-gateway-overhead-ms': '0.000',
+  });
+  res.write(text);
+  let read = 0;
+  let done = false;
+  const finish = (): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    req.off('data', count);
+    res.end();
+  };
+  const count = (c: Buffer): void => {
+    read += c.length;
+    if (read > LINGER_BYTES) finish();
+  };
+  const timer = setTimeout(finish, LINGER_MS);
+  timer.unref();
+  req.on('data', count);
+  req.once('end', finish);
+  req.once('error', finish);
+  req.once('close', finish);
+  req.resume();
+}
+
 /** Returns a handler that takes the /v1 call routes and returns false for anything else. */
 export function createFastPath(
   gateway: () => GatewayService | null,
@@ -37,17 +85,7 @@ export function createFastPath(
     const limit = bodyLimitBytes();
     const declared = Number(req.headers['content-length']);
     if (declared > limit) {
-      req.resume();
-      res.setHeader('connection', 'close');
-      sendError(
-        res,
-        new GatewayError(
-          413,
-          'Request body is larger than the limit.',
-          'invalid_request_error',
-          'request_too_large',
-        ),
-      );
+      refuseTooLarge(req, res);
       return true;
     }
     const parts: Buffer[] = [];
@@ -58,17 +96,8 @@ export function createFastPath(
       size += c.length;
       if (size > limit) {
         failed = true;
-        res.setHeader('connection', 'close');
-        sendError(
-          res,
-          new GatewayError(
-            413,
-            'Request body is larger than the limit.',
-            'invalid_request_error',
-            'request_too_large',
-          ),
-        );
-        req.resume();
+        parts.length = 0;
+        refuseTooLarge(req, res);
         return;
       }
       parts.push(c);
