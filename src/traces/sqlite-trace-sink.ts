@@ -7,7 +7,7 @@
  * updated, all in the same transaction.
  */
 import Database from 'better-sqlite3';
-import type { TraceDraft } from './trace-builder';
+import { bodyTexts, type TraceDraft } from './trace-builder';
 import type { TraceSink } from './trace-pipeline';
 import { ROLLUP_LEVELS, RollupDelta, rollupUpsert, type RollupTable } from './trace-rollup';
 import type { StoredTrace } from './trace-store';
@@ -48,7 +48,7 @@ export class SqliteTraceSink implements TraceSink {
   private readonly findId: Database.Statement;
   private readonly oldest: Database.Statement;
   private readonly removeOne: (rows: readonly OldRow[]) => void;
-  private readonly write: (drafts: readonly TraceDraft[], storeBodies: boolean) => StoredTrace[];
+  private readonly write: (drafts: Iterable<TraceDraft>, storeBodies: boolean) => StoredTrace[];
 
   constructor(file: string, opts: { busyTimeoutMs?: number } = {}) {
     this.db = new Database(file, { fileMustExist: true });
@@ -111,14 +111,13 @@ export class SqliteTraceSink implements TraceSink {
       for (const [table, stmt] of this.upsertRollup) for (const r of rollup.rows(table)) stmt.run(...r);
     });
     this.removeOne = (rows) => remove.immediate(rows);
-    const tx = this.db.transaction((drafts: readonly TraceDraft[], storeBodies: boolean) =>
+    const tx = this.db.transaction((drafts: Iterable<TraceDraft>, storeBodies: boolean) =>
       this.writeBatch(drafts, storeBodies),
     );
     this.write = (drafts, storeBodies) => tx.immediate(drafts, storeBodies);
   }
 
-  insertBatch(drafts: readonly TraceDraft[], storeBodies: boolean): StoredTrace[] {
-    if (drafts.length === 0) return [];
+  insertBatch(drafts: Iterable<TraceDraft>, storeBodies: boolean): StoredTrace[] {
     return this.write(drafts, storeBodies);
   }
 
@@ -156,7 +155,7 @@ export class SqliteTraceSink implements TraceSink {
     if (this.db.open) this.db.close();
   }
 
-  private writeBatch(drafts: readonly TraceDraft[], storeBodies: boolean): StoredTrace[] {
+  private writeBatch(drafts: Iterable<TraceDraft>, storeBodies: boolean): StoredTrace[] {
     const byReply = new Map<string, Placement>();
     const sessionOfId = new Map<string, string>();
     const counts = new Map<string, number>();
@@ -203,12 +202,7 @@ export class SqliteTraceSink implements TraceSink {
       sessionOfId.set(d.id, p.session);
       if (d.replyHash) byReply.set(d.replyHash, p);
       if (storeBodies) {
-        this.insertBody.run(
-          d.id,
-          JSON.stringify(d.request ?? null),
-          JSON.stringify(d.upstreamRequest ?? null),
-          JSON.stringify(d.response ?? null),
-        );
+        this.insertBody.run(d.id, ...bodyTexts(d));
         this.insertFts.run(info.lastInsertRowid, d.searchText);
       }
       sessions.add(d, p.session, p.turn);

@@ -1,5 +1,5 @@
 import { callRecord, sseBytes } from '../../test/support/call-records';
-import { buildTrace, redact } from './trace-builder';
+import { bodyTexts, buildTrace, redact } from './trace-builder';
 import { hashMessages, parentHash, replyHash, sessionName } from './threading';
 
 const user = (content: unknown) => ({ role: 'user', content });
@@ -47,6 +47,42 @@ describe('buildTrace', () => {
     expect(
       redact({ api_key: 'k1', nested: [{ Authorization: 'Bearer abc' }], note: 'Bearer abcdefghijklmnop', keep: 'x', max_tokens: 5 }),
     ).toEqual({ api_key: '[redacted]', nested: [{ Authorization: '[redacted]' }], note: 'Bearer [redacted]', keep: 'x', max_tokens: 5 });
+  });
+
+  it('redaction copies only what it changes, and returns a value with nothing to redact as it is', () => {
+    const clean = { model: 'm', messages: [{ role: 'user', content: 'hi' }], n: 1, tags: ['a', null] };
+    expect(redact(clean)).toBe(clean);
+    const tainted = { model: 'm', keep: { deep: [1, 2] }, messages: [{ role: 'user', content: 'key sk-gw-ABCDEFGHIJKL' }] };
+    const out = redact(tainted) as typeof tainted;
+    expect(out).not.toBe(tainted);
+    expect(out).toEqual({ model: 'm', keep: { deep: [1, 2] }, messages: [{ role: 'user', content: 'key [redacted]' }] });
+    expect(out.keep).toBe(tainted.keep);
+    expect(tainted.messages[0]?.content).toBe('key sk-gw-ABCDEFGHIJKL');
+    // A "__proto__" key from JSON.parse stays an own property of the copy.
+    const odd = JSON.parse('{"__proto__":{"x":1},"password":"p"}') as Record<string, unknown>;
+    const copy = redact(odd) as Record<string, unknown>;
+    expect(Object.keys(copy)).toEqual(['__proto__', 'password']);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(JSON.stringify(copy)).toBe('{"__proto__":{"x":1},"password":"[redacted]"}');
+  });
+
+  it('stores bodies as the texts they arrived as when redaction leaves them alone', () => {
+    const text = '{ "model": "gpt-x",  "messages": [{"role":"user","content":"hi"}] }';
+    const reply = '{"id":"r","choices":[{"index":0,"message":{"role":"assistant","content":"yo"},"finish_reason":"stop"}]}';
+    const request = JSON.parse(text) as unknown;
+    const rec = callRecord([user('hi')], null, { request, upstreamRequest: request, response: { kind: 'raw-json', bytes: Buffer.from(reply) } });
+    const d = buildTrace(rec, null, { request: text, upstream: text });
+    expect(bodyTexts(d)).toEqual([text, text, reply]);
+    // Without the texts (or with a body redaction changed) the values are serialized.
+    expect(bodyTexts(buildTrace(rec))).toEqual([JSON.stringify(request), JSON.stringify(request), reply]);
+    const secretText = '{"model":"gpt-x","api_key":"sk-upstream-1234567890","messages":[]}';
+    const secret = JSON.parse(secretText) as unknown;
+    const rs = callRecord([], null, { request: secret, upstreamRequest: secret, response: { kind: 'raw-json', bytes: Buffer.from('{"note":"Bearer abcdefghijkl"}') } });
+    const [req, up, res] = bodyTexts(buildTrace(rs, null, { request: secretText, upstream: secretText }));
+    expect(JSON.parse(req)).toEqual({ model: 'gpt-x', api_key: '[redacted]', messages: [] });
+    expect(up).toBe(req);
+    expect(JSON.parse(res)).toEqual({ note: 'Bearer [redacted]' });
+    expect(`${req}${up}${res}`).not.toMatch(/sk-upstream|abcdefghijkl/);
   });
 });
 

@@ -9,6 +9,7 @@ import {
 } from '../common/reassemble';
 import type { CallRecord, RecordedResponse } from '../gateway/call-record';
 import { redact } from './redact';
+import type { SourceTexts } from './trace-wire';
 import { parentHash, replyHash } from './threading';
 
 export { redact } from './redact';
@@ -47,6 +48,13 @@ export interface TraceDraft {
   request: unknown;
   upstreamRequest: unknown;
   response: unknown;
+  /**
+   * The stored body texts, when they are the texts the bodies arrived as (valid JSON that
+   * redaction left as it was); otherwise undefined, and the store serializes the values.
+   */
+  requestJson?: string;
+  upstreamJson?: string;
+  responseJson?: string;
   /** Request and response text for full-text search. */
   searchText: string;
 }
@@ -145,15 +153,35 @@ function usageOf(rec: CallRecord, request: unknown, response: unknown): TraceUsa
   return estimateUsage(request, outputText(response));
 }
 
-export function buildTrace(rec: CallRecord, turnOverride: number | null = null): TraceDraft {
+/**
+ * The trace of a call. `texts`: the body texts the record was decoded from (src/traces/trace-wire.ts),
+ * stored as they are when redaction changes nothing in them.
+ */
+export function buildTrace(
+  rec: CallRecord,
+  turnOverride: number | null = null,
+  texts: SourceTexts | null = null,
+): TraceDraft {
   const request = isObject(rec.request) ? rec.request : null;
   const messages = Array.isArray(request?.messages) ? request.messages : [];
-  const response = responseValue(rec.endpoint, rec.response);
+  let response: unknown;
+  let responseText: string | null = null;
+  if (rec.response.kind === 'raw-json') {
+    const text = rec.response.bytes.toString('utf8');
+    try {
+      response = JSON.parse(text) as unknown;
+      responseText = text;
+    } catch {
+      response = text;
+    }
+  } else response = responseValue(rec.endpoint, rec.response);
   const reply = rec.status === 'error' ? null : replyMessage(response);
   const chat = rec.endpoint === '/v1/chat/completions' || (rec.endpoint === '/api/traces' && messages.length > 0);
   const redactedRequest = redact(rec.request);
   const redactedResponse = redact(response);
-  return {
+  const upstream = Buffer.isBuffer(rec.upstreamRequest) ? jsonOrText(rec.upstreamRequest) : rec.upstreamRequest;
+  const redactedUpstream = redact(upstream);
+  const draft: TraceDraft = {
     id: rec.id,
     createdAt: Math.round(rec.startedAt),
     endpoint: rec.endpoint,
@@ -181,10 +209,23 @@ export function buildTrace(rec: CallRecord, turnOverride: number | null = null):
     parentHash: chat ? parentHash(messages as never[]) : null,
     messages,
     request: redactedRequest,
-    upstreamRequest: redact(Buffer.isBuffer(rec.upstreamRequest) ? jsonOrText(rec.upstreamRequest) : rec.upstreamRequest),
+    upstreamRequest: redactedUpstream,
     response: redactedResponse,
     searchText: `${requestText(redactedRequest)}\n${outputText(redactedResponse)}`.slice(0, SEARCH_TEXT_MAX),
   };
+  if (texts?.request != null && redactedRequest === rec.request) draft.requestJson = texts.request;
+  if (texts?.upstream != null && redactedUpstream === rec.upstreamRequest) draft.upstreamJson = texts.upstream;
+  if (responseText !== null && redactedResponse === response) draft.responseJson = responseText;
+  return draft;
+}
+
+/** The three body texts a trace stores: request, upstream request, response. */
+export function bodyTexts(d: TraceDraft): [string, string, string] {
+  return [
+    d.requestJson ?? JSON.stringify(d.request ?? null),
+    d.upstreamJson ?? JSON.stringify(d.upstreamRequest ?? null),
+    d.responseJson ?? JSON.stringify(d.response ?? null),
+  ];
 }
 
 function jsonOrText(bytes: Buffer): unknown {

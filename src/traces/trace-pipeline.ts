@@ -10,11 +10,15 @@ import { dirname } from 'node:path';
 import type { TraceUsage } from '../common/openai.types';
 import { buildTrace, type TraceDraft } from './trace-builder';
 import type { StoredTrace } from './trace-store';
-import type { QueuedRecord } from './trace-wire';
+import type { BatchReader } from './trace-wire';
 
 /** Where a pipeline writes: the worker's own SQLite connection, or a PostgreSQL pool. */
 export interface TraceSink {
-  insertBatch(drafts: readonly TraceDraft[], storeBodies: boolean): StoredTrace[] | Promise<StoredTrace[]>;
+  /**
+   * Stores the drafts in one transaction. They may be built while they are read (one at a time, so
+   * each dies young): read them once, in order.
+   */
+  insertBatch(drafts: Iterable<TraceDraft>, storeBodies: boolean): StoredTrace[] | Promise<StoredTrace[]>;
   ping(): boolean | Promise<boolean>;
   /** Which of these ids are stored already (batches sent again after a worker restart). */
   existing(ids: readonly string[]): Set<string> | Promise<Set<string>>;
@@ -57,12 +61,18 @@ export interface PipelineOptions {
   log(level: LogLevel, obj: Record<string, unknown>, msg: string): void;
 }
 
+/** One trace waiting for its transaction: still packed in its batch until it is built. */
 interface Item {
-  q: QueuedRecord;
+  reader: BatchReader;
+  index: number;
+  id: string;
   seq: number;
   storeBodies: boolean;
   jsonl: string | null;
+  /** Kept after building only where it is needed again after the write (JSONL, summaries). */
   draft?: TraceDraft;
+  /** Building it failed (logged once). */
+  unbuildable?: boolean;
 }
 
 type Fault = 'unavailable' | 'row' | 'unknown';
@@ -118,22 +128,27 @@ export class TracePipeline {
 
   /** Queues one batch from the main thread; traces of a batch sent again are written once. */
   async add(
-    items: readonly QueuedRecord[],
+    reader: BatchReader,
     seq: number,
     settings: { replay: boolean; storeBodies: boolean; jsonl: string | null },
   ): Promise<void> {
-    let list = items;
-    if (settings.replay && items.length > 0) {
+    let known: Set<string> | null = null;
+    if (settings.replay && reader.count > 0) {
       try {
-        const known = await this.sink.existing(items.map((q) => q.rec.id));
-        list = items.filter((q) => !known.has(q.rec.id));
+        known = await this.sink.existing(reader.ids);
       } catch {
         // Unknown: the inserts ignore ids already stored.
       }
     }
     this.lastSeq = Math.max(this.lastSeq, seq);
-    this.open.set(seq, list.length);
-    for (const q of list) this.queue.push({ q, seq, storeBodies: settings.storeBodies, jsonl: settings.jsonl });
+    let n = 0;
+    for (let index = 0; index < reader.count; index++) {
+      const id = reader.ids[index] as string;
+      if (known?.has(id)) continue;
+      this.queue.push({ reader, index, id, seq, storeBodies: settings.storeBodies, jsonl: settings.jsonl });
+      n++;
+    }
+    this.open.set(seq, n);
     this.report();
     this.schedule(this.gatherDelay());
   }
@@ -195,12 +210,27 @@ export class TracePipeline {
 
   private build(item: Item): TraceDraft | null {
     if (item.draft) return item.draft;
+    if (item.unbuildable) return null;
     try {
-      item.draft = buildTrace(item.q.rec, item.q.turn);
-      return item.draft;
+      const { rec, turn, texts } = item.reader.record(item.index);
+      const draft = buildTrace(rec, turn, texts);
+      if (this.opts.summaries || item.jsonl !== null) item.draft = draft;
+      return draft;
     } catch (err) {
-      this.opts.log('error', { error: errorText(err), trace_id: item.q.rec.id }, 'trace could not be built; dropped');
+      item.unbuildable = true;
+      this.opts.log('error', { error: errorText(err), trace_id: item.id }, 'trace could not be built; dropped');
       return null;
+    }
+  }
+
+  /** The drafts of a transaction, built as the sink reads them; `built` collects their items. */
+  private *drafts(batch: readonly Item[], built: Item[]): Generator<TraceDraft> {
+    for (const item of batch) {
+      const d = this.build(item);
+      if (d) {
+        built.push(item);
+        yield d;
+      }
     }
   }
 
@@ -223,18 +253,10 @@ export class TracePipeline {
       if (!now && this.lastWrite > 0 && this.gatherDelay() > 0) return;
       const batch = this.take();
       this.lastWrite = Date.now();
-      const drafts: TraceDraft[] = [];
       const built: Item[] = [];
-      for (const item of batch) {
-        const d = this.build(item);
-        if (d) {
-          drafts.push(d);
-          built.push(item);
-        }
-      }
       const storeBodies = batch[0]!.storeBodies;
       try {
-        const stored = await this.sink.insertBatch(drafts, storeBodies);
+        const stored = await this.sink.insertBatch(this.drafts(batch, built), storeBodies);
         this.done(batch, built, stored);
       } catch (err) {
         if (!(await this.isolate(batch, err))) return;
@@ -250,16 +272,16 @@ export class TracePipeline {
     this.queue.splice(0, batch.length);
     this.backoffMs = 0;
     this.failures = 0;
-    const keptIds = new Set(kept.map((k) => k.q.rec.id));
+    const keptIds = new Set(kept.map((k) => k.id));
     for (const item of batch) {
-      if (!keptIds.has(item.q.rec.id)) this.dropped++;
+      if (!keptIds.has(item.id)) this.dropped++;
       this.open.set(item.seq, (this.open.get(item.seq) ?? 1) - 1);
     }
     this.written += stored.length;
     const byId = new Map(stored.map((s) => [s.id, s]));
     if (this.opts.summaries) {
       for (const item of kept) {
-        const s = byId.get(item.q.rec.id);
+        const s = byId.get(item.id);
         const d = item.draft;
         if (s && d)
           this.stored.push({
@@ -290,9 +312,10 @@ export class TracePipeline {
       const kept: Item[] = [];
       for (let i = 0; i < batch.length; i++) {
         const item = batch[i]!;
-        if (!item.draft) continue;
+        const draft = this.build(item);
+        if (!draft) continue;
         try {
-          stored.push(...(await this.sink.insertBatch([item.draft], item.storeBodies)));
+          stored.push(...(await this.sink.insertBatch([draft], item.storeBodies)));
           kept.push(item);
         } catch (one) {
           if (faultOf(one) === 'unavailable') {
@@ -300,7 +323,7 @@ export class TracePipeline {
             this.done(batch.slice(0, i), kept, stored);
             return this.backOff(one);
           }
-          this.opts.log('error', { error: errorText(one), trace_id: item.q.rec.id }, 'trace could not be stored; dropped');
+          this.opts.log('error', { error: errorText(one), trace_id: item.id }, 'trace could not be stored; dropped');
         }
       }
       this.done(batch, kept, stored);
@@ -331,7 +354,7 @@ export class TracePipeline {
     const path = kept[0]?.jsonl;
     if (!path) return;
     const bodies = kept[0]!.storeBodies;
-    const lines = kept.map((k) => JSON.stringify(toJsonTrace(k.draft!, byId.get(k.q.rec.id), bodies))).join('\n') + '\n';
+    const lines = kept.map((k) => JSON.stringify(toJsonTrace(k.draft!, byId.get(k.id), bodies))).join('\n') + '\n';
     try {
       mkdirSync(dirname(path), { recursive: true });
       appendFileSync(path, lines);

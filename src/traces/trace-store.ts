@@ -9,7 +9,7 @@
  * once never hand out the same turn twice.
  */
 import type { DataSource, EntityManager } from 'typeorm';
-import type { TraceDraft } from './trace-builder';
+import { bodyTexts, type TraceDraft } from './trace-builder';
 import type { TraceSink } from './trace-pipeline';
 import { ROLLUP_LEVELS, RollupDelta, rollupUpsert, type RollupSource } from './trace-rollup';
 import { columnText, num, placeholders, Sql, TRACE_COLUMNS } from './trace-sql';
@@ -56,7 +56,8 @@ export class TraceStore implements TraceSink {
   }
 
   /** Inserts a batch in one transaction, threading each trace into its session. */
-  async insertBatch(drafts: readonly TraceDraft[], storeBodies: boolean): Promise<StoredTrace[]> {
+  async insertBatch(batch: Iterable<TraceDraft>, storeBodies: boolean): Promise<StoredTrace[]> {
+    const drafts: readonly TraceDraft[] = Array.isArray(batch) ? batch : [...batch];
     if (drafts.length === 0) return [];
     return this.sql.ds.transaction(async (m) => {
       const placed = await this.thread(m, drafts);
@@ -191,12 +192,7 @@ export class TraceStore implements TraceSink {
   private async insertBodies(m: EntityManager, drafts: readonly TraceDraft[]): Promise<void> {
     const params: unknown[] = [];
     for (const d of drafts) {
-      params.push(
-        d.id,
-        JSON.stringify(d.request ?? null),
-        JSON.stringify(d.upstreamRequest ?? null),
-        JSON.stringify(d.response ?? null),
-      );
+      params.push(d.id, ...bodyTexts(d));
     }
     await this.sql.query(
       `INSERT INTO trace_bodies (trace_id, request, upstream_request, response) VALUES ${placeholders(drafts.length, 4)} ON CONFLICT (trace_id) DO NOTHING`,

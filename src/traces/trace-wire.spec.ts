@@ -1,6 +1,6 @@
 import { callRecord, sseBytes } from '../../test/support/call-records';
 import { faultOf } from './trace-pipeline';
-import { BatchBuilder, decodeBatch, encodeBatch, packBatch, readValues, unpackBatch } from './trace-wire';
+import { BatchBuilder, BatchReader, decodeBatch, encodeBatch, packBatch, readValues, unpackBatch } from './trace-wire';
 
 const opts = { replay: false, storeBodies: true, jsonl: null };
 
@@ -179,5 +179,64 @@ describe('trace wire values', () => {
     );
     expect(out.map((q) => q.rec.attempts)).toEqual([a.attempts, [], c.attempts]);
     expect(out.map((q) => q.rec.id)).toEqual([a.id, b.id, c.id]);
+  });
+
+  it('reads ids at once and each record on demand, in any order; keeps the texts that parsed as JSON', () => {
+    const recs = Array.from({ length: 5 }, (_, i) => {
+      const text = `{"model":"m${i}", "messages":[{"role":"user","content":"q${i}"}]}`;
+      const request = JSON.parse(text) as unknown;
+      return callRecord([], `r${i}`, {
+        request,
+        requestBytes: Buffer.from(text),
+        upstreamRequest: i % 2 === 0 ? request : Buffer.from(`{"model":"up${i}"}`),
+        response: { kind: 'raw-json', bytes: Buffer.from(`{"id":"${i}"}`) },
+        usage: i === 3 ? null : { prompt_tokens: i, completion_tokens: 2, total_tokens: i + 2, cached_tokens: 1, reasoning_tokens: 0, source: 'provider' },
+        attempts: Array.from({ length: i % 3 }, (_, k) => ({ provider: `p${k}`, model: 'x', status: 500, error: 'e', latency_ms: k })),
+      });
+    });
+    const wire = unpackBatch(structuredClone(packBatch(encodeBatch(recs.map((rec) => ({ rec, turn: null })), 1, opts)).bytes), false);
+    const reader = new BatchReader(wire);
+    expect(reader.count).toBe(5);
+    expect(reader.ids).toEqual(recs.map((r) => r.id));
+    for (const i of [4, 1, 3, 0, 2, 2]) {
+      const { rec, texts } = reader.record(i);
+      const src = recs[i]!;
+      expect(rec.id).toBe(src.id);
+      expect(rec.request).toEqual(src.request);
+      expect(rec.usage).toEqual(src.usage);
+      expect(rec.attempts).toEqual(src.attempts);
+      expect(rec.response.kind === 'raw-json' && rec.response.bytes.toString()).toBe(`{"id":"${i}"}`);
+      expect(texts.request).toBe(src.requestBytes?.toString());
+      expect(texts.upstream).toBe(i % 2 === 0 ? src.requestBytes?.toString() : `{"model":"up${i}"}`);
+    }
+    // Bytes that are not JSON travel as text, and are not offered as a stored JSON text.
+    const notJson = callRecord([], null, { request: { model: 'm' }, requestBytes: Buffer.from('{"model":"m"'), upstreamRequest: null });
+    const back = new BatchReader(encodeBatch([{ rec: notJson, turn: null }], 2, opts)).record(0);
+    expect(back.rec.request).toBe('{"model":"m"');
+    expect(back.texts.request).toBeNull();
+  });
+
+  it('packs into an exact-size buffer, so the builder can be reused for the next batch', () => {
+    const builder = new BatchBuilder(1024);
+    const a = callRecord([{ role: 'user', content: 'a' }], 'x', { requestBytes: Buffer.from('{"model":"gpt-x","messages":[]}') });
+    builder.add({ rec: a, turn: null });
+    const first = packBatch(builder.take(1, { replay: false, storeBodies: false, jsonl: '/tmp/tráces.jsonl' }));
+    builder.reset();
+    const b = callRecord([{ role: 'user', content: 'b' }], 'y', { requestBytes: Buffer.from('{"model":"other","messages":[1]}') });
+    builder.add({ rec: b, turn: 2 });
+    const second = packBatch(builder.take(2, opts));
+    const one = unpackBatch(structuredClone(first.bytes), true);
+    expect({ seq: one.seq, count: one.count, replay: one.replay, storeBodies: one.storeBodies, jsonl: one.jsonl }).toEqual({
+      seq: 1,
+      count: 1,
+      replay: true,
+      storeBodies: false,
+      jsonl: '/tmp/tráces.jsonl',
+    });
+    expect(decodeBatch(one).map((q) => [q.rec.id, q.rec.request])).toEqual([[a.id, { model: 'gpt-x', messages: [] }]]);
+    const two = unpackBatch(second.bytes, false);
+    expect(two.jsonl).toBeNull();
+    expect(decodeBatch(two).map((q) => [q.rec.id, q.turn, q.rec.request])).toEqual([[b.id, 2, { model: 'other', messages: [1] }]]);
+    expect(() => unpackBatch(new Uint8Array(3), false)).toThrow(/too short/);
   });
 });

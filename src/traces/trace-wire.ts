@@ -9,7 +9,7 @@
  * sent when its bytes are; the upstream request travels as the top-level keys in which it differs
  * from the request. Rare structured values (adapters' parsed replies, metadata) go as JSON text.
  */
-import { deserialize, serialize } from 'node:v8';
+import type { TraceUsage } from '../common/openai.types';
 import type { AttemptRecord, CallRecord, CallStatus, RecordedResponse } from '../gateway/call-record';
 
 export interface QueuedRecord {
@@ -32,10 +32,10 @@ export interface WireBatch {
 }
 
 /**
- * A batch as the writer keeps it until the worker reports it stored: serialized once into one
- * buffer, so that a backlog (a worker that falls behind) is bytes outside the JS heap, which the
- * garbage collector does not walk, rather than arrays of strings in the old generation. Posting
- * it is one copy of those bytes.
+ * A batch as the writer keeps it until the worker reports it stored: copied once into one buffer
+ * of its exact size, so that a backlog (a worker that falls behind) is bytes outside the JS heap,
+ * which the garbage collector does not walk, rather than arrays of strings in the old generation;
+ * the builder's buffers are then reused for the next batch. Posting it is one copy of those bytes.
  */
 export interface PackedBatch {
   seq: number;
@@ -43,19 +43,58 @@ export interface PackedBatch {
   bytes: Uint8Array;
 }
 
+/** Header: seq (f64), count (u32), storeBodies (u8), jsonl length (u32, 0xffffffff: none), values length (u32). */
+const HEADER = 8 + 4 + 1 + 4 + 4;
+const NO_JSONL = 0xffffffff;
+
 export function packBatch(batch: WireBatch): PackedBatch {
-  return { seq: batch.seq, count: batch.count, bytes: serialize(batch) };
+  const jsonl = batch.jsonl === null ? null : Buffer.from(batch.jsonl, 'utf8');
+  const size = HEADER + (jsonl?.length ?? 0) + batch.values.byteLength + batch.arena.byteLength;
+  const out = Buffer.allocUnsafeSlow(size);
+  out.writeDoubleLE(batch.seq, 0);
+  out.writeUInt32LE(batch.count, 8);
+  out[12] = batch.storeBodies ? 1 : 0;
+  out.writeUInt32LE(jsonl === null ? NO_JSONL : jsonl.length, 13);
+  out.writeUInt32LE(batch.values.byteLength, 17);
+  let at = HEADER;
+  if (jsonl) at += jsonl.copy(out, at);
+  out.set(batch.values, at);
+  out.set(batch.arena, at + batch.values.byteLength);
+  return { seq: batch.seq, count: batch.count, bytes: out };
 }
 
-/** The worker's side of packBatch; `replay` marks a batch sent again after a worker restart. */
+/** The worker's side of packBatch (views into `bytes`); `replay` marks a batch sent again after a worker restart. */
 export function unpackBatch(bytes: Uint8Array, replay: boolean): WireBatch {
-  const batch = deserialize(bytes) as WireBatch;
-  batch.replay = replay;
-  return batch;
+  const buf = bufferOf(bytes);
+  if (buf.length < HEADER) throw new Error('trace batch too short');
+  const jsonlLength = buf.readUInt32LE(13);
+  const valuesLength = buf.readUInt32LE(17);
+  let at = HEADER;
+  let jsonl: string | null = null;
+  if (jsonlLength !== NO_JSONL) {
+    jsonl = buf.toString('utf8', at, at + jsonlLength);
+    at += jsonlLength;
+  }
+  if (at + valuesLength > buf.length) throw new Error('trace batch truncated');
+  return {
+    seq: buf.readDoubleLE(0),
+    count: buf.readUInt32LE(8),
+    replay,
+    storeBodies: buf[12] === 1,
+    jsonl,
+    values: buf.subarray(at, at + valuesLength),
+    arena: buf.subarray(at + valuesLength),
+  };
 }
 
-/** Slots per record in `slots`. */
-const SLOTS = 27;
+/**
+ * Values per record before its attempts: 0 id, 1 startedAt, 2 endpoint, 3 model, 4 provider,
+ * 5 upstreamModel, 6 stream, 7 keyId, 8 sessionId, 9 metadata (JSON), 10 status, 11 httpStatus,
+ * 12 error, 13 latencyMs, 14 ttftMs, 15 overheadMs, 16 usage source (null: no usage), 17 replayOf,
+ * 18 sessionOf, 19 turn, 20 attempt count, 21–26 request, upstream request and response (kind and
+ * value each), 27–31 usage token counts.
+ */
+const SLOTS = 32;
 const ATTEMPT_SLOTS = 5;
 
 const enum Req {
@@ -138,25 +177,54 @@ class ValueWriter {
   }
 }
 
-/** The values a ValueWriter wrote, in order. */
-export function readValues(bytes: Uint8Array): Array<string | number | boolean | null> {
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out: Array<string | number | boolean | null> = [];
-  let at = 0;
-  while (at < buf.length) {
+/** Reads what a ValueWriter wrote, one value at a time. */
+class ValueReader {
+  at = 0;
+
+  constructor(private readonly buf: Buffer) {}
+
+  get done(): boolean {
+    return this.at >= this.buf.length;
+  }
+
+  next(): string | number | boolean | null {
+    const buf = this.buf;
+    const at = this.at;
     const tag = buf[at] as Tag;
     if (tag === Tag.Str) {
       const n = buf.readUInt32LE(at + 1);
-      out.push(buf.toString('utf8', at + 5, at + 5 + n));
-      at += 5 + n;
-    } else if (tag === Tag.Num) {
-      out.push(buf.readDoubleLE(at + 1));
-      at += 9;
-    } else {
-      out.push(tag === Tag.True ? true : tag === Tag.False ? false : null);
-      at += 1;
+      this.at = at + 5 + n;
+      return buf.toString('utf8', at + 5, at + 5 + n);
     }
+    if (tag === Tag.Num) {
+      this.at = at + 9;
+      return buf.readDoubleLE(at + 1);
+    }
+    this.at = at + 1;
+    return tag === Tag.True ? true : tag === Tag.False ? false : null;
   }
+
+  /** Steps over `n` values without decoding their strings. */
+  skip(n: number): void {
+    const buf = this.buf;
+    let at = this.at;
+    for (let i = 0; i < n; i++) {
+      const tag = buf[at] as Tag;
+      at += tag === Tag.Str ? 5 + buf.readUInt32LE(at + 1) : tag === Tag.Num ? 9 : 1;
+    }
+    this.at = at;
+  }
+}
+
+function bufferOf(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The values a ValueWriter wrote, in order. */
+export function readValues(bytes: Uint8Array): Array<string | number | boolean | null> {
+  const r = new ValueReader(bufferOf(bytes));
+  const out: Array<string | number | boolean | null> = [];
+  while (!r.done) out.push(r.next());
   return out;
 }
 
@@ -206,7 +274,8 @@ export class BatchBuilder {
   }
 
   add({ rec: r, turn }: QueuedRecord, onSkip: (rec: CallRecord, err: unknown) => void = () => undefined): boolean {
-    const mark = { values: this.values.at, at: this.at };
+    const valuesAt = this.values.at;
+    const arenaAt = this.at;
     try {
       this.reserve(byteSize(r));
       let reqKind: Req;
@@ -248,38 +317,40 @@ export class BatchBuilder {
       }
       // Everything that can throw (json) is done before the first value is written.
       const metadata = r.metadata === null ? null : json(r.metadata);
-      const usage = r.usage === null ? null : json(r.usage);
-      const slots = [
-        r.id,
-        r.startedAt,
-        r.endpoint,
-        r.model,
-        r.provider,
-        r.upstreamModel,
-        r.stream,
-        r.keyId,
-        r.sessionId,
-        metadata,
-        r.status,
-        r.httpStatus,
-        r.error,
-        r.latencyMs,
-        r.ttftMs,
-        r.overheadMs,
-        usage,
-        r.replayOf,
-        r.sessionOf,
-        turn,
-        r.attempts.length,
-        reqKind,
-        reqValue,
-        upKind,
-        upValue,
-        resKind,
-        resValue,
-      ] as const;
+      const u = r.usage;
       const w = this.values;
-      for (const v of slots) w.value(v);
+      w.value(r.id);
+      w.value(r.startedAt);
+      w.value(r.endpoint);
+      w.value(r.model);
+      w.value(r.provider);
+      w.value(r.upstreamModel);
+      w.value(r.stream);
+      w.value(r.keyId);
+      w.value(r.sessionId);
+      w.value(metadata);
+      w.value(r.status);
+      w.value(r.httpStatus);
+      w.value(r.error);
+      w.value(r.latencyMs);
+      w.value(r.ttftMs);
+      w.value(r.overheadMs);
+      w.value(u === null ? null : (u.source ?? 'provider'));
+      w.value(r.replayOf);
+      w.value(r.sessionOf);
+      w.value(turn);
+      w.value(r.attempts.length);
+      w.value(reqKind);
+      w.value(reqValue);
+      w.value(upKind);
+      w.value(upValue);
+      w.value(resKind);
+      w.value(resValue);
+      w.value(u === null ? null : u.prompt_tokens);
+      w.value(u === null ? null : u.completion_tokens);
+      w.value(u === null ? null : u.total_tokens);
+      w.value(u === null ? null : u.cached_tokens);
+      w.value(u === null ? null : u.reasoning_tokens);
       for (const a of r.attempts) {
         w.value(a.provider);
         w.value(a.model);
@@ -290,16 +361,23 @@ export class BatchBuilder {
       this.count++;
       return true;
     } catch (err) {
-      this.values.at = mark.values;
-      this.at = mark.at;
+      this.values.at = valuesAt;
+      this.at = arenaAt;
       onSkip(r, err);
       return false;
     }
   }
 
-  /** The batch so far (the builder is not used after this). */
+  /** The batch so far, as views into this builder's buffers (valid until `reset`). */
   take(seq: number, opts: { replay: boolean; storeBodies: boolean; jsonl: string | null }): WireBatch {
     return { seq, ...opts, count: this.count, values: this.values.bytes(), arena: this.arena.subarray(0, this.at) };
+  }
+
+  /** Empties the builder for the next batch; its buffers are kept. */
+  reset(): void {
+    this.values.at = 0;
+    this.at = 0;
+    this.count = 0;
   }
 
   /** Copies bytes into the arena (space reserved by `add`); returns how many. */
@@ -343,29 +421,104 @@ const str = (v: unknown): string => v as string;
 const strOrNull = (v: unknown): string | null => (v === null ? null : (v as string));
 const numOrNull = (v: unknown): number | null => (v === null ? null : (v as number));
 
-/** The worker's side: CallRecords again (request bytes parsed, upstream request rebuilt). */
-export function decodeBatch(batch: WireBatch): QueuedRecord[] {
-  const arena = Buffer.from(batch.arena.buffer, batch.arena.byteOffset, batch.arena.byteLength);
-  const s = readValues(batch.values);
-  const out: QueuedRecord[] = [];
-  let at = 0;
-  let o = 0;
-  for (let i = 0; i < batch.count; i++, o += SLOTS + ATTEMPT_SLOTS * (s[o + 20] as number)) {
+/**
+ * The body texts a decoded record was parsed from, when they parsed as JSON: a stored body that
+ * redaction leaves as it is can be this text instead of the value serialized again.
+ */
+export interface SourceTexts {
+  request: string | null;
+  upstream: string | null;
+}
+
+export interface DecodedRecord extends QueuedRecord {
+  texts: SourceTexts;
+}
+
+function parsed(text: string): { value: unknown; json: boolean } {
+  try {
+    return { value: JSON.parse(text) as unknown, json: true };
+  } catch {
+    return { value: text, json: false };
+  }
+}
+
+/**
+ * The worker's side of a batch: each record's id at once, and the record itself (request bytes
+ * parsed, upstream request rebuilt) only when asked for, so that records waiting for their
+ * transaction are bytes rather than object graphs that the garbage collector copies and promotes.
+ */
+export class BatchReader {
+  readonly count: number;
+  readonly ids: string[] = [];
+  private readonly values: Buffer;
+  private readonly arena: Buffer;
+  /** Where each record starts in `values` and in `arena`. */
+  private readonly valueAt: number[] = [];
+  private readonly arenaAt: number[] = [];
+
+  constructor(batch: WireBatch) {
+    this.values = bufferOf(batch.values);
+    this.arena = bufferOf(batch.arena);
+    const r = new ValueReader(this.values);
+    let arenaAt = 0;
+    let n = 0;
+    for (; n < batch.count && !r.done; n++) {
+      this.valueAt.push(r.at);
+      this.arenaAt.push(arenaAt);
+      this.ids.push(str(r.next()));
+      r.skip(19);
+      const attempts = r.next() as number;
+      const reqKind = r.next() as Req;
+      if (reqKind === Req.Bytes) arenaAt += r.next() as number;
+      else r.skip(1);
+      const upKind = r.next() as Up;
+      if (upKind === Up.Bytes) arenaAt += r.next() as number;
+      else r.skip(1);
+      const resKind = r.next() as Res;
+      if (resKind === Res.RawJson || resKind === Res.Sse) arenaAt += r.next() as number;
+      else r.skip(1);
+      r.skip(SLOTS - 27 + ATTEMPT_SLOTS * attempts);
+    }
+    this.count = n;
+  }
+
+  /** Record `i`, decoded now. */
+  record(i: number): DecodedRecord {
+    const r = new ValueReader(this.values);
+    r.at = this.valueAt[i] as number;
+    const s: Array<string | number | boolean | null> = [];
+    for (let k = 0; k < SLOTS; k++) s.push(r.next());
+    const attemptCount = s[20] as number;
+    for (let k = 0; k < ATTEMPT_SLOTS * attemptCount; k++) s.push(r.next());
+    const arena = this.arena;
+    let at = this.arenaAt[i] as number;
     const take = (len: number): Buffer => {
       const b = arena.subarray(at, at + len);
       at += len;
       return b;
     };
-    const request =
-      (s[o + 21] as Req) === Req.Bytes ? parseText(take(s[o + 22] as number).toString('utf8')) : parseText(str(s[o + 22]));
-    const upKind = s[o + 23] as Up;
-    const upValue = s[o + 24] as string | number | null;
-    const resKind = s[o + 25] as Res;
-    const resValue = s[o + 26] as number | string | null;
+    const texts: SourceTexts = { request: null, upstream: null };
+    let request: unknown;
+    if ((s[21] as Req) === Req.Bytes) {
+      const text = take(s[22] as number).toString('utf8');
+      const p = parsed(text);
+      request = p.value;
+      if (p.json) texts.request = text;
+    } else request = parseText(str(s[22]));
+    const upKind = s[23] as Up;
+    const upValue = s[24] as string | number | null;
+    const resKind = s[25] as Res;
+    const resValue = s[26] as number | string | null;
     let upstreamRequest: unknown;
-    if (upKind === Up.Same) upstreamRequest = request;
-    else if (upKind === Up.Bytes) upstreamRequest = parseText(take(upValue as number).toString('utf8'));
-    else if (upKind === Up.Patch) {
+    if (upKind === Up.Same) {
+      upstreamRequest = request;
+      texts.upstream = texts.request;
+    } else if (upKind === Up.Bytes) {
+      const text = take(upValue as number).toString('utf8');
+      const p = parsed(text);
+      upstreamRequest = p.value;
+      if (p.json) texts.upstream = text;
+    } else if (upKind === Up.Patch) {
       const { patch, del } = JSON.parse(str(upValue)) as { patch: Record<string, unknown>; del?: string[] };
       const up: Record<string, unknown> = isObject(request) ? { ...request } : {};
       for (const k of del ?? []) delete up[k];
@@ -390,45 +543,57 @@ export function decodeBatch(batch: WireBatch): QueuedRecord[] {
         break;
     }
     const attempts: AttemptRecord[] = [];
-    for (let k = 0, a = o + SLOTS; k < (s[o + 20] as number); k++, a += ATTEMPT_SLOTS) {
-      const t = s;
+    for (let k = 0, a = SLOTS; k < attemptCount; k++, a += ATTEMPT_SLOTS) {
       attempts.push({
-        provider: str(t[a]),
-        model: str(t[a + 1]),
-        status: numOrNull(t[a + 2]),
-        error: strOrNull(t[a + 3]),
-        latency_ms: t[a + 4] as number,
+        provider: str(s[a]),
+        model: str(s[a + 1]),
+        status: numOrNull(s[a + 2]),
+        error: strOrNull(s[a + 3]),
+        latency_ms: s[a + 4] as number,
       });
     }
-    const metadata = s[o + 9] === null ? null : (JSON.parse(str(s[o + 9])) as Record<string, unknown>);
-    const usage = s[o + 16] === null ? null : (JSON.parse(str(s[o + 16])) as CallRecord['usage']);
     const rec: CallRecord = {
-      id: str(s[o]),
-      startedAt: s[o + 1] as number,
-      endpoint: str(s[o + 2]),
-      model: strOrNull(s[o + 3]),
-      provider: strOrNull(s[o + 4]),
-      upstreamModel: strOrNull(s[o + 5]),
-      stream: s[o + 6] === true,
-      keyId: strOrNull(s[o + 7]),
-      sessionId: strOrNull(s[o + 8]),
-      metadata,
+      id: str(s[0]),
+      startedAt: s[1] as number,
+      endpoint: str(s[2]),
+      model: strOrNull(s[3]),
+      provider: strOrNull(s[4]),
+      upstreamModel: strOrNull(s[5]),
+      stream: s[6] === true,
+      keyId: strOrNull(s[7]),
+      sessionId: strOrNull(s[8]),
+      metadata: s[9] === null ? null : (JSON.parse(str(s[9])) as Record<string, unknown>),
       request,
       requestBytes: null,
       upstreamRequest,
       response,
-      status: s[o + 10] as CallStatus,
-      httpStatus: s[o + 11] as number,
-      error: strOrNull(s[o + 12]),
-      latencyMs: s[o + 13] as number,
-      ttftMs: numOrNull(s[o + 14]),
-      overheadMs: s[o + 15] as number,
+      status: s[10] as CallStatus,
+      httpStatus: s[11] as number,
+      error: strOrNull(s[12]),
+      latencyMs: s[13] as number,
+      ttftMs: numOrNull(s[14]),
+      overheadMs: s[15] as number,
       attempts,
-      usage,
-      replayOf: strOrNull(s[o + 17]),
-      sessionOf: strOrNull(s[o + 18]),
+      usage:
+        s[16] === null
+          ? null
+          : {
+              prompt_tokens: (s[27] as number | null) ?? 0,
+              completion_tokens: (s[28] as number | null) ?? 0,
+              total_tokens: (s[29] as number | null) ?? 0,
+              cached_tokens: (s[30] as number | null) ?? 0,
+              reasoning_tokens: (s[31] as number | null) ?? 0,
+              source: s[16] as TraceUsage['source'],
+            },
+      replayOf: strOrNull(s[17]),
+      sessionOf: strOrNull(s[18]),
     };
-    out.push({ rec, turn: numOrNull(s[o + 19]) });
+    return { rec, turn: numOrNull(s[19]), texts };
   }
-  return out;
+}
+
+/** Every record of a batch, decoded (see BatchReader). */
+export function decodeBatch(batch: WireBatch): DecodedRecord[] {
+  const reader = new BatchReader(batch);
+  return Array.from({ length: reader.count }, (_, i) => reader.record(i));
 }

@@ -6,7 +6,7 @@
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { TracePipeline, type LogLevel, type Progress, type TraceSink } from './trace-pipeline';
-import { decodeBatch, unpackBatch } from './trace-wire';
+import { BatchReader, unpackBatch } from './trace-wire';
 
 export type ToWorker =
   /** A PackedBatch's bytes (trace-wire.ts); `replay` when sent again after a restart. */
@@ -65,7 +65,7 @@ export function serve(
     switch (m.type) {
       case 'batch': {
         const batch = unpackBatch(m.bytes, m.replay);
-        await pipeline.add(decodeBatch(batch), batch.seq, batch);
+        await pipeline.add(new BatchReader(batch), batch.seq, batch);
         return;
       }
       case 'flush':

@@ -35,7 +35,7 @@ class PostgresSink implements TraceSink {
     return this.opening;
   }
 
-  async insertBatch(drafts: readonly TraceDraft[], storeBodies: boolean): Promise<StoredTrace[]> {
+  async insertBatch(drafts: Iterable<TraceDraft>, storeBodies: boolean): Promise<StoredTrace[]> {
     return (await this.ready()).insertBatch(drafts, storeBodies);
   }
 

@@ -13,7 +13,8 @@ class FakeSink implements TraceSink {
   down = false;
   poison = new Set<string>();
 
-  async insertBatch(drafts: readonly TraceDraft[]): Promise<StoredTrace[]> {
+  async insertBatch(batch: Iterable<TraceDraft>): Promise<StoredTrace[]> {
+    const drafts = [...batch];
     if (this.down) throw new Error('connection refused');
     if (drafts.some((d) => this.poison.has(d.id))) throw new Error('constraint failed');
     this.batches.push(drafts.length);

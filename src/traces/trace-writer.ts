@@ -31,8 +31,8 @@ const MAX_RESTART_MS = 5000;
 const MAX_POST = 500;
 
 export class TraceWriter implements CallRecorder {
-  /** Records since the last batch left, packed as they came (trace-wire.ts). */
-  private pending = new BatchBuilder();
+  /** Records since the last batch left, packed as they came (trace-wire.ts); reused batch after batch. */
+  private readonly pending = new BatchBuilder();
   /** Sent to the worker and not yet reported done, oldest first. */
   private readonly sent: PackedBatch[] = [];
   private sentCount = 0;
@@ -164,8 +164,6 @@ export class TraceWriter implements CallRecorder {
   /** Sends what is pending as one batch. */
   private send(): void {
     if (this.pending.count === 0) return;
-    const builder = this.pending;
-    this.pending = new BatchBuilder();
     let storeBodies = true;
     let jsonl: string | null = null;
     try {
@@ -174,7 +172,8 @@ export class TraceWriter implements CallRecorder {
     } catch {
       // config not readable: defaults
     }
-    const batch = packBatch(builder.take(++this.seq, { replay: false, storeBodies, jsonl }));
+    const batch = packBatch(this.pending.take(++this.seq, { replay: false, storeBodies, jsonl }));
+    this.pending.reset();
     this.sent.push(batch);
     this.sentCount += batch.count;
     try {
