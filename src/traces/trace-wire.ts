@@ -47,10 +47,14 @@ export interface PackedBatch {
 const HEADER = 8 + 4 + 1 + 4 + 4;
 const NO_JSONL = 0xffffffff;
 
-export function packBatch(batch: WireBatch): PackedBatch {
+/**
+ * Packs a batch into a buffer of its exact size from `alloc` (a region of shared memory: see
+ * batch-ring.ts), or into a buffer of its own when `alloc` has no room.
+ */
+export function packBatch(batch: WireBatch, alloc?: (size: number) => Buffer | null): PackedBatch {
   const jsonl = batch.jsonl === null ? null : Buffer.from(batch.jsonl, 'utf8');
   const size = HEADER + (jsonl?.length ?? 0) + batch.values.byteLength + batch.arena.byteLength;
-  const out = Buffer.allocUnsafeSlow(size);
+  const out = alloc?.(size) ?? Buffer.allocUnsafeSlow(size);
   out.writeDoubleLE(batch.seq, 0);
   out.writeUInt32LE(batch.count, 8);
   out[12] = batch.storeBodies ? 1 : 0;

@@ -112,6 +112,29 @@ describe('TraceWriter', () => {
     expect(sink.stored).toHaveLength(10);
   });
 
+  it('packs batches into its shared ring while there is room, into buffers of their own past it; loses none', async () => {
+    for (const ringBytes of [0, 6 * 1024, 32 * 1024 * 1024]) {
+      const sink = new FakeSink();
+      sink.down = true;
+      const w = writer(sink, { ringBytes }, 7);
+      const texts = Array.from({ length: 120 }, (_, i) => `message ${i} ${'x'.repeat(i * 7)}`);
+      for (let i = 0; i < texts.length; i++) {
+        w.record(rec(texts[i]));
+        // Batches leave one after another while the database is down: they pile up in flight.
+        if (i % 10 === 9) await new Promise((r) => setTimeout(r, 5));
+      }
+      await new Promise((r) => setTimeout(r, 30));
+      sink.down = false;
+      // Freed regions are reused for later batches while earlier ones are still being written.
+      for (let i = 0; i < 40; i++) w.record(rec(`after ${i}`));
+      await w.flush();
+      const contents = sink.stored.map((d) => (d.request as { messages: Array<{ content: string }> }).messages[0]!.content);
+      expect({ ringBytes, contents }).toEqual({ ringBytes, contents: [...texts, ...Array.from({ length: 40 }, (_, i) => `after ${i}`)] });
+      expect(w.droppedTotal()).toBe(0);
+      expect(w.queueDepth()).toBe(0);
+    }
+  });
+
   it('drops only the trace the database refuses, when the database answers', async () => {
     const sink = new FakeSink();
     const w = writer(sink);

@@ -8,6 +8,7 @@
  */
 import type { CallRecord, CallRecorder } from '../gateway/call-record';
 import type { StoredSummary } from './trace-pipeline';
+import { BatchRing } from './batch-ring';
 import { BatchBuilder, packBatch, type PackedBatch } from './trace-wire';
 import type { FromWorker, LinkFactory, WriterLink } from './trace-worker-link';
 
@@ -20,6 +21,8 @@ export interface TraceWriterOptions {
   maxQueue?: number;
   /** How long records gather before they are sent to the worker in one message. */
   intervalMs?: number;
+  /** Shared memory for batches in flight (batch-ring.ts); 0: every batch is copied when posted. */
+  ringBytes?: number;
   logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   /** Called with each stored trace (per-key accounting may hook here). */
   onStored?: (t: StoredSummary) => void;
@@ -27,14 +30,17 @@ export interface TraceWriterOptions {
 
 
 const MAX_RESTART_MS = 5000;
+/** Room for about a second of batches at 10,000 traces/s before batches are copied instead. */
+const DEFAULT_RING_BYTES = 32 * 1024 * 1024;
 /** Most records in one message: cloning a message is main-thread work, so bursts are spread out. */
 const MAX_POST = 500;
 
 export class TraceWriter implements CallRecorder {
   /** Records since the last batch left, packed as they came (trace-wire.ts); reused batch after batch. */
   private readonly pending = new BatchBuilder();
-  /** Sent to the worker and not yet reported done, oldest first. */
-  private readonly sent: PackedBatch[] = [];
+  /** Sent to the worker and not yet reported done, oldest first (`ring`: packed into the ring). */
+  private readonly sent: Array<PackedBatch & { ring: boolean }> = [];
+  private readonly ring: BatchRing | null;
   private sentCount = 0;
   private seq = 0;
   private dropped = 0;
@@ -56,6 +62,8 @@ export class TraceWriter implements CallRecorder {
   ) {
     this.maxQueue = opts.maxQueue ?? 50_000;
     this.intervalMs = opts.intervalMs ?? 20;
+    const ringBytes = opts.ringBytes ?? DEFAULT_RING_BYTES;
+    this.ring = ringBytes > 0 ? new BatchRing(ringBytes) : null;
   }
 
   record(rec: CallRecord): void {
@@ -157,7 +165,8 @@ export class TraceWriter implements CallRecorder {
   }
 
   private post(batch: PackedBatch, replay = false): void {
-    // Cloned, not transferred: the packed batch stays here until the worker reports it stored.
+    // Not transferred: the packed batch stays here until the worker reports it stored. A view of
+    // the ring shares its memory with the worker; a batch of its own is copied.
     this.ensureLink()?.post({ type: 'batch', bytes: batch.bytes, replay });
   }
 
@@ -172,8 +181,20 @@ export class TraceWriter implements CallRecorder {
     } catch {
       // config not readable: defaults
     }
-    const batch = packBatch(this.pending.take(++this.seq, { replay: false, storeBodies, jsonl }));
+    const ring = this.ring;
+    let inRing = false;
+    const packed = packBatch(
+      this.pending.take(++this.seq, { replay: false, storeBodies, jsonl }),
+      ring
+        ? (size) => {
+            const region = ring.reserve(size);
+            inRing = region !== null;
+            return region;
+          }
+        : undefined,
+    );
     this.pending.reset();
+    const batch = { ...packed, ring: inRing };
     this.sent.push(batch);
     this.sentCount += batch.count;
     try {
@@ -197,7 +218,11 @@ export class TraceWriter implements CallRecorder {
         this.restartMs = 0;
         this.written += m.written;
         this.dropped += m.dropped;
-        while (this.sent.length > 0 && this.sent[0]!.seq <= m.upTo) this.sentCount -= this.sent.shift()!.count;
+        while (this.sent.length > 0 && this.sent[0]!.seq <= m.upTo) {
+          const done = this.sent.shift()!;
+          this.sentCount -= done.count;
+          if (done.ring) this.ring?.releaseOldest();
+        }
         if (this.opts.onStored) for (const s of m.stored) this.callOnStored(s);
         const waiters = this.waiters;
         this.waiters = [];
