@@ -173,6 +173,26 @@ function asError(reason: unknown): Error {
   return reason instanceof Error ? reason : new Error('upstream request aborted');
 }
 
+/**
+ * A reply at its status line and headers. A class, not an object literal with a getter: every
+ * such literal gets a hidden class of its own, allocated in old space, which keeps the whole call
+ * (handler, body, raw headers) reachable through every scavenge until the next full collection.
+ */
+class ForwardReply implements PassthroughResponse {
+  private parsed: PassthroughResponse['headers'] | null = null;
+
+  constructor(
+    readonly status: number,
+    private readonly rawHeaders: Buffer[],
+    readonly body: ForwardBody,
+  ) {}
+
+  /** Read only for error replies (retry-after): parsed on first use. */
+  get headers(): PassthroughResponse['headers'] {
+    return (this.parsed ??= undiciUtil.parseHeaders(this.rawHeaders) as PassthroughResponse['headers']);
+  }
+}
+
 /** undici's legacy dispatch handler (the one its client calls without an adapter in between). */
 class ForwardHandler {
   private abortRequest: ((err?: Error) => void) | null = null;
@@ -205,15 +225,7 @@ class ForwardHandler {
     if (status < 200) return true;
     const body = new ForwardBody(resume, () => this.abortRequest?.(new Error('reply body closed by reader')));
     this.body = body;
-    // Headers are read only for error replies (retry-after): parsed on first use.
-    let headers: PassthroughResponse['headers'] | null = null;
-    this.resolve({
-      status,
-      get headers() {
-        return (headers ??= undiciUtil.parseHeaders(rawHeaders) as PassthroughResponse['headers']);
-      },
-      body,
-    });
+    this.resolve(new ForwardReply(status, rawHeaders, body));
     return true;
   }
 
