@@ -1,4 +1,4 @@
-import { MemoryRateLimiter, retryAfterSeconds, tpmWait, WINDOW_MS } from './rate-limiter';
+import { MemoryRateLimiter, retryAfterSeconds, Timestamps, tpmWait, WINDOW_MS } from './rate-limiter';
 
 describe('MemoryRateLimiter', () => {
   const T0 = 1_700_000_000_000;
@@ -91,5 +91,27 @@ describe('tpmWait and retryAfterSeconds', () => {
     expect(retryAfterSeconds(1000)).toBe(1);
     expect(retryAfterSeconds(1001)).toBe(2);
     expect(retryAfterSeconds(29_500)).toBe(30);
+  });
+});
+
+describe('Timestamps', () => {
+  it('keeps timestamps oldest first across wrap-around and growth, and drops through a cutoff', () => {
+    const q = new Timestamps();
+    const model: number[] = [];
+    let t = 0;
+    for (let round = 0; round < 50; round++) {
+      for (let i = 0; i < 7 + round; i++) {
+        q.push(++t);
+        model.push(t);
+      }
+      const cutoff = t - 5 - (round % 4);
+      q.dropThrough(cutoff);
+      while (model.length > 0 && model[0]! <= cutoff) model.shift();
+      expect(Array.from({ length: q.size }, (_, i) => q.at(i))).toEqual(model);
+    }
+    q.dropThrough(t);
+    expect(q.size).toBe(0);
+    q.push(1);
+    expect(q.at(0)).toBe(1);
   });
 });

@@ -51,8 +51,44 @@ export function tpmWait(buckets: readonly Bucket[], tpm: number, now: number): n
   return WINDOW_MS;
 }
 
+/**
+ * The admitted requests' timestamps, oldest first: a ring of doubles that grows by doubling.
+ * Dropping the oldest is O(1) (an Array's `shift()` moves every element once the array is large,
+ * and a key with a high rpm holds up to rpm timestamps).
+ */
+export class Timestamps {
+  private ring = new Float64Array(16);
+  private head = 0;
+  size = 0;
+
+  push(t: number): void {
+    if (this.size === this.ring.length) {
+      const grown = new Float64Array(this.ring.length * 2);
+      for (let i = 0; i < this.size; i++) grown[i] = this.at(i);
+      this.ring = grown;
+      this.head = 0;
+    }
+    this.ring[(this.head + this.size) % this.ring.length] = t;
+    this.size++;
+  }
+
+  /** The i-th oldest. */
+  at(i: number): number {
+    return this.ring[(this.head + i) % this.ring.length] as number;
+  }
+
+  /** Drops the timestamps at or before `cutoff`. */
+  dropThrough(cutoff: number): void {
+    while (this.size > 0 && this.at(0) <= cutoff) {
+      this.head = (this.head + 1) % this.ring.length;
+      this.size--;
+    }
+    if (this.size === 0) this.head = 0;
+  }
+}
+
 interface KeyWindow {
-  requests: number[];
+  requests: Timestamps;
   buckets: Bucket[];
 }
 
@@ -63,14 +99,14 @@ export class MemoryRateLimiter implements RateLimiter {
   private window(keyId: string): KeyWindow {
     let w = this.windows.get(keyId);
     if (!w) {
-      w = { requests: [], buckets: [] };
+      w = { requests: new Timestamps(), buckets: [] };
       this.windows.set(keyId, w);
     }
     return w;
   }
 
   private prune(w: KeyWindow, now: number): void {
-    while (w.requests.length > 0 && (w.requests[0] ?? 0) <= now - WINDOW_MS) w.requests.shift();
+    w.requests.dropThrough(now - WINDOW_MS);
     while (w.buckets.length > 0 && bucketExpiry(w.buckets[0]?.index ?? 0) <= now) w.buckets.shift();
   }
 
@@ -83,8 +119,8 @@ export class MemoryRateLimiter implements RateLimiter {
       if (wait > 0) return { ok: false, limit: 'tpm', retryAfterMs: wait };
     }
     if (limits.rpm !== null) {
-      if (w.requests.length >= limits.rpm) {
-        const oldest = w.requests[w.requests.length - limits.rpm] ?? now;
+      if (w.requests.size >= limits.rpm) {
+        const oldest = limits.rpm > 0 ? w.requests.at(w.requests.size - limits.rpm) : now;
         return { ok: false, limit: 'rpm', retryAfterMs: oldest + WINDOW_MS - now };
       }
       w.requests.push(now);
