@@ -117,16 +117,21 @@ export function rawSseDelivery(state: CallState, first: Step<Buffer>, rest: Asyn
     for (let step = first; step.done !== true; step = await rest.next()) {
       const buf = step.value;
       chunks.push(buf);
-      if (!splitter) {
-        await sink.write(buf);
-        continue;
+      // A write returns a promise only while the client is not keeping up: awaited only then, as
+      // awaiting anything else still costs a turn of the microtask queue per read.
+      let wrote: Promise<void> | void;
+      if (!splitter) wrote = sink.write(buf);
+      else {
+        const kept = splitter.idle && endsWithEvent(buf) ? withoutUsageEvents(buf, found) : null;
+        wrote = kept ? writeAll(sink, kept) : writeEvents(sink, splitter.push(buf), found);
       }
-      const kept = splitter.idle && endsWithEvent(buf) ? withoutUsageEvents(buf, found) : null;
-      if (kept) await writeAll(sink, kept);
-      else await writeEvents(sink, splitter.push(buf), found);
+      if (wrote) await wrote;
     }
     const tail = splitter?.flush();
-    if (tail) await writeEvents(sink, [tail], found);
+    if (tail) {
+      const wrote = writeEvents(sink, [tail], found);
+      if (wrote) await wrote;
+    }
     if (found.event) state.usageEvent = found.event;
     sink.end();
   };
@@ -177,15 +182,13 @@ export function chunkDelivery(
     for (let step = first; step.done !== true; step = await rest.next()) {
       const chunk = map ? map(step.value) : step.value;
       chunks.push(chunk);
-      if (!state.wantUsage) {
+      let wrote: Promise<void> | void;
+      if (!state.wantUsage && chunk.usage !== undefined) {
         if (chunk.choices.length === 0 && chunk.usage) continue;
-        if (chunk.usage !== undefined) {
-          const { usage: _usage, ...withoutUsage } = chunk;
-          await sink.write(`data: ${JSON.stringify(withoutUsage)}\n\n`);
-          continue;
-        }
-      }
-      await sink.write(`data: ${JSON.stringify(chunk)}\n\n`);
+        const { usage: _usage, ...withoutUsage } = chunk;
+        wrote = sink.write(`data: ${JSON.stringify(withoutUsage)}\n\n`);
+      } else wrote = sink.write(`data: ${JSON.stringify(chunk)}\n\n`);
+      if (wrote) await wrote;
     }
     sink.end(SSE_DONE);
   };
