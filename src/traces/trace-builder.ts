@@ -8,6 +8,7 @@ import {
   traceUsageFrom,
 } from '../common/reassemble';
 import type { CallRecord, RecordedResponse } from '../gateway/call-record';
+import { jsonOrText } from '../common/json-text';
 import { redact } from './redact';
 import type { SourceTexts } from './trace-wire';
 import { parentHash, replyHash } from './threading';
@@ -62,27 +63,25 @@ export interface TraceDraft {
 /** Longest text indexed for search per trace. */
 const SEARCH_TEXT_MAX = 32_768;
 
-function responseValue(endpoint: string, r: RecordedResponse): unknown {
+/** The response as one value; `text` is the raw JSON reply it was parsed from, when it parsed. */
+function responseValue(endpoint: string, r: RecordedResponse): { value: unknown; text: string | null } {
   switch (r.kind) {
     case 'none':
-      return null;
+      return { value: null, text: null };
     case 'json':
-      return r.body;
+      return { value: r.body, text: null };
     case 'raw-json': {
       const text = r.bytes.toString('utf8');
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        return text;
-      }
+      const p = jsonOrText(text);
+      return { value: p.value, text: p.json ? text : null };
     }
     case 'sse': {
       const chunks = chatChunksFromSse(r.chunks);
-      if (endpoint === '/v1/completions') return reassembleCompletionStream(chunks);
-      return reassembleChatStream(chunks);
+      if (endpoint === '/v1/completions') return { value: reassembleCompletionStream(chunks), text: null };
+      return { value: reassembleChatStream(chunks), text: null };
     }
     case 'chunks':
-      return reassembleChatStream(r.chunks);
+      return { value: reassembleChatStream(r.chunks), text: null };
   }
 }
 
@@ -164,22 +163,14 @@ export function buildTrace(
 ): TraceDraft {
   const request = isObject(rec.request) ? rec.request : null;
   const messages = Array.isArray(request?.messages) ? request.messages : [];
-  let response: unknown;
-  let responseText: string | null = null;
-  if (rec.response.kind === 'raw-json') {
-    const text = rec.response.bytes.toString('utf8');
-    try {
-      response = JSON.parse(text) as unknown;
-      responseText = text;
-    } catch {
-      response = text;
-    }
-  } else response = responseValue(rec.endpoint, rec.response);
+  const { value: response, text: responseText } = responseValue(rec.endpoint, rec.response);
   const reply = rec.status === 'error' ? null : replyMessage(response);
   const chat = rec.endpoint === '/v1/chat/completions' || (rec.endpoint === '/api/traces' && messages.length > 0);
   const redactedRequest = redact(rec.request);
   const redactedResponse = redact(response);
-  const upstream = Buffer.isBuffer(rec.upstreamRequest) ? jsonOrText(rec.upstreamRequest) : rec.upstreamRequest;
+  const upstream = Buffer.isBuffer(rec.upstreamRequest)
+    ? jsonOrText(rec.upstreamRequest.toString('utf8')).value
+    : rec.upstreamRequest;
   const redactedUpstream = redact(upstream);
   const draft: TraceDraft = {
     id: rec.id,
@@ -226,15 +217,6 @@ export function bodyTexts(d: TraceDraft): [string, string, string] {
     d.upstreamJson ?? JSON.stringify(d.upstreamRequest ?? null),
     d.responseJson ?? JSON.stringify(d.response ?? null),
   ];
-}
-
-function jsonOrText(bytes: Buffer): unknown {
-  const text = bytes.toString('utf8');
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
 }
 
 function round(ms: number): number {

@@ -1,4 +1,5 @@
 /** What the trace tables look like to the code: dialect helpers, row → API view, cursors. */
+import { jsonOrText } from '../common/json-text';
 import type { DataSource, EntityManager } from 'typeorm';
 
 export type Row = Record<string, unknown>;
@@ -108,11 +109,7 @@ export function placeholders(rows: number, cols: number): string {
 
 export function parseJson(v: unknown): unknown {
   if (typeof v !== 'string') return v ?? null;
-  try {
-    return JSON.parse(v) as unknown;
-  } catch {
-    return v;
-  }
+  return jsonOrText(v).value;
 }
 
 export function num(v: unknown): number {

@@ -1,14 +1,14 @@
 /**
  * CallRecords on their way to the trace worker, packed so the main thread does as little as it
- * can: one message per batch holding the records' primitive fields (a fixed number of slots per
- * record, then its attempts) written as tagged bytes, and one arena with every byte field (the
- * request as received, raw JSON replies, raw SSE streams). Nothing of a record stays on the JS
- * heap while its batch gathers, so nothing of it survives a scavenge into the old generation. Cloning that is a few string copies and one
- * memcpy, far cheaper than cloning the records' object graphs, and the writer keeps only this
- * packed form (not the records) until the worker reports them stored. The parsed request is not
- * sent when its bytes are; the upstream request travels as the top-level keys in which it differs
- * from the request. Rare structured values (adapters' parsed replies, metadata) go as JSON text.
+ * can: per batch, the records' primitive fields (a fixed number of slots per record, then its
+ * attempts) written as tagged bytes, and one arena with every byte field (the request as
+ * received, raw JSON replies, raw SSE streams), packed together into one buffer. Nothing of a
+ * record stays on the JS heap while its batch gathers or waits to be stored, so nothing of it
+ * survives a scavenge into the old generation. The parsed request is not sent when its bytes are;
+ * the upstream request travels as the top-level keys in which it differs from the request. Rare
+ * structured values (adapters' parsed replies, metadata) go as JSON text.
  */
+import { jsonOrText } from '../common/json-text';
 import type { TraceUsage } from '../common/openai.types';
 import type { AttemptRecord, CallRecord, CallStatus, RecordedResponse } from '../gateway/call-record';
 
@@ -33,9 +33,9 @@ export interface WireBatch {
 
 /**
  * A batch as the writer keeps it until the worker reports it stored: copied once into one buffer
- * of its exact size, so that a backlog (a worker that falls behind) is bytes outside the JS heap,
- * which the garbage collector does not walk, rather than arrays of strings in the old generation;
- * the builder's buffers are then reused for the next batch. Posting it is one copy of those bytes.
+ * of its exact size (a region of the shared ring, or a buffer of its own), so that a backlog (a
+ * worker that falls behind) is bytes outside the JS heap, which the garbage collector does not
+ * walk; the builder's buffers are then reused for the next batch.
  */
 export interface PackedBatch {
   seq: number;
@@ -100,6 +100,9 @@ export function unpackBatch(bytes: Uint8Array, replay: boolean): WireBatch {
  */
 const SLOTS = 32;
 const ATTEMPT_SLOTS = 5;
+/** The attempt count's slot, and the first slot after the request, upstream and response pairs. */
+const ATTEMPTS_SLOT = 20;
+const BODIES_END = 27;
 
 const enum Req {
   Bytes = 0,
@@ -413,14 +416,6 @@ export function encodeBatch(
   return builder.take(seq, opts);
 }
 
-function parseText(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
-}
-
 const str = (v: unknown): string => v as string;
 const strOrNull = (v: unknown): string | null => (v === null ? null : (v as string));
 const numOrNull = (v: unknown): number | null => (v === null ? null : (v as number));
@@ -436,14 +431,6 @@ export interface SourceTexts {
 
 export interface DecodedRecord extends QueuedRecord {
   texts: SourceTexts;
-}
-
-function parsed(text: string): { value: unknown; json: boolean } {
-  try {
-    return { value: JSON.parse(text) as unknown, json: true };
-  } catch {
-    return { value: text, json: false };
-  }
 }
 
 /**
@@ -470,7 +457,7 @@ export class BatchReader {
       this.valueAt.push(r.at);
       this.arenaAt.push(arenaAt);
       this.ids.push(str(r.next()));
-      r.skip(19);
+      r.skip(ATTEMPTS_SLOT - 1);
       const attempts = r.next() as number;
       const reqKind = r.next() as Req;
       if (reqKind === Req.Bytes) arenaAt += r.next() as number;
@@ -481,7 +468,7 @@ export class BatchReader {
       const resKind = r.next() as Res;
       if (resKind === Res.RawJson || resKind === Res.Sse) arenaAt += r.next() as number;
       else r.skip(1);
-      r.skip(SLOTS - 27 + ATTEMPT_SLOTS * attempts);
+      r.skip(SLOTS - BODIES_END + ATTEMPT_SLOTS * attempts);
     }
     this.count = n;
   }
@@ -492,7 +479,7 @@ export class BatchReader {
     r.at = this.valueAt[i] as number;
     const s: Array<string | number | boolean | null> = [];
     for (let k = 0; k < SLOTS; k++) s.push(r.next());
-    const attemptCount = s[20] as number;
+    const attemptCount = s[ATTEMPTS_SLOT] as number;
     for (let k = 0; k < ATTEMPT_SLOTS * attemptCount; k++) s.push(r.next());
     const arena = this.arena;
     let at = this.arenaAt[i] as number;
@@ -501,14 +488,19 @@ export class BatchReader {
       at += len;
       return b;
     };
+    /** A body sent as its bytes: its value, and its text when that is JSON. */
+    const body = (len: number): { value: unknown; text: string | null } => {
+      const text = take(len).toString('utf8');
+      const p = jsonOrText(text);
+      return { value: p.value, text: p.json ? text : null };
+    };
     const texts: SourceTexts = { request: null, upstream: null };
     let request: unknown;
     if ((s[21] as Req) === Req.Bytes) {
-      const text = take(s[22] as number).toString('utf8');
-      const p = parsed(text);
-      request = p.value;
-      if (p.json) texts.request = text;
-    } else request = parseText(str(s[22]));
+      const b = body(s[22] as number);
+      request = b.value;
+      texts.request = b.text;
+    } else request = jsonOrText(str(s[22])).value;
     const upKind = s[23] as Up;
     const upValue = s[24] as string | number | null;
     const resKind = s[25] as Res;
@@ -518,23 +510,22 @@ export class BatchReader {
       upstreamRequest = request;
       texts.upstream = texts.request;
     } else if (upKind === Up.Bytes) {
-      const text = take(upValue as number).toString('utf8');
-      const p = parsed(text);
-      upstreamRequest = p.value;
-      if (p.json) texts.upstream = text;
+      const b = body(upValue as number);
+      upstreamRequest = b.value;
+      texts.upstream = b.text;
     } else if (upKind === Up.Patch) {
       const { patch, del } = JSON.parse(str(upValue)) as { patch: Record<string, unknown>; del?: string[] };
       const up: Record<string, unknown> = isObject(request) ? { ...request } : {};
       for (const k of del ?? []) delete up[k];
       upstreamRequest = Object.assign(up, patch);
-    } else upstreamRequest = parseText(str(upValue));
+    } else upstreamRequest = jsonOrText(str(upValue)).value;
     let response: RecordedResponse;
     switch (resKind) {
       case Res.None:
         response = { kind: 'none' };
         break;
       case Res.Json:
-        response = { kind: 'json', body: parseText(str(resValue)) };
+        response = { kind: 'json', body: jsonOrText(str(resValue)).value };
         break;
       case Res.RawJson:
         response = { kind: 'raw-json', bytes: take(resValue as number) };

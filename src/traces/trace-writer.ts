@@ -182,19 +182,12 @@ export class TraceWriter implements CallRecorder {
       // config not readable: defaults
     }
     const ring = this.ring;
-    let inRing = false;
     const packed = packBatch(
       this.pending.take(++this.seq, { replay: false, storeBodies, jsonl }),
-      ring
-        ? (size) => {
-            const region = ring.reserve(size);
-            inRing = region !== null;
-            return region;
-          }
-        : undefined,
+      ring ? (size) => ring.reserve(size) : undefined,
     );
     this.pending.reset();
-    const batch = { ...packed, ring: inRing };
+    const batch = { ...packed, ring: ring !== null && packed.bytes.buffer === ring.buffer };
     this.sent.push(batch);
     this.sentCount += batch.count;
     try {
