@@ -1,4 +1,4 @@
-import { BatchRing } from './batch-ring';
+import { BatchRing, BatchRings } from './batch-ring';
 
 describe('BatchRing', () => {
   it('hands out regions one after another, wraps around when the oldest are freed, refuses when full', () => {
@@ -53,5 +53,79 @@ describe('BatchRing', () => {
     r.write('abcdefgh');
     expect(Buffer.from(ring.buffer, 0, 8).toString()).toBe('abcdefgh');
     expect(r.buffer).toBe(ring.buffer);
+  });
+});
+
+describe('BatchRings', () => {
+  it('adds a ring when the ones it has are full, up to maxBytes; lets an extra ring go once it has been empty a while', () => {
+    let now = 1000;
+    const rings = new BatchRings(100, 300, 50, () => now);
+    const a = rings.reserve(60)!;
+    const b = rings.reserve(60)!; // does not fit beside a: a second ring
+    expect(b.buffer).not.toBe(a.buffer);
+    const c = rings.reserve(30)!; // fits in the first ring, after a
+    expect(c.buffer).toBe(a.buffer);
+    expect(c.byteOffset).toBe(60);
+    const d = rings.reserve(90)!; // a third ring
+    expect(rings.stats()).toEqual({ rings: 3, used: 240 });
+    expect(rings.reserve(90)).toBeNull(); // a fourth would pass maxBytes
+    expect(rings.reserve(101)).toBeNull(); // larger than a ring
+    expect([a, b, c, d].every((x) => rings.owns(x))).toBe(true);
+    expect(rings.owns(Buffer.alloc(4))).toBe(false);
+    // Stored in the order sent: a, b, c, d.
+    rings.release(a);
+    rings.release(b); // the second ring is empty: kept for now
+    expect(rings.stats()).toEqual({ rings: 3, used: 120 });
+    now += 10;
+    const e = rings.reserve(70)!; // into the empty second ring: in use again
+    expect(e.buffer).toBe(b.buffer);
+    now += 100;
+    rings.release(c);
+    expect(rings.stats()).toEqual({ rings: 3, used: 160 });
+    rings.release(d); // the third ring is empty
+    now += 49;
+    rings.release(e); // the second is empty; the third only 49 ms
+    expect(rings.stats()).toEqual({ rings: 3, used: 0 });
+    now += 1;
+    const f = rings.reserve(10)!; // the first ring has room
+    expect(f.buffer).toBe(a.buffer);
+    rings.release(f); // now the third has been empty 50 ms: let go; the second only 1 ms
+    expect(rings.stats()).toEqual({ rings: 2, used: 0 });
+    expect(rings.owns(d)).toBe(false);
+    expect(rings.owns(e)).toBe(true);
+    now += 50;
+    rings.release(rings.reserve(10)!);
+    expect(rings.stats()).toEqual({ rings: 1, used: 0 }); // the first ring stays
+    expect(rings.reserve(100)?.buffer).toBe(a.buffer);
+  });
+
+  it('never hands out bytes still in use across its rings (random sizes, freed in the order reserved)', () => {
+    const rings = new BatchRings(1000, 4000, 0);
+    const live: Array<{ region: Buffer; fill: number }> = [];
+    let seed = 11;
+    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    let refused = 0;
+    for (let step = 0; step < 20_000; step++) {
+      if (live.length > 0 && rnd() < 0.4) {
+        const gone = live.shift()!;
+        expect(gone.region.every((v) => v === gone.fill)).toBe(true);
+        rings.release(gone.region);
+        continue;
+      }
+      const region = rings.reserve(1 + Math.floor(rnd() * 400));
+      if (!region) {
+        refused++;
+        continue;
+      }
+      const fill = step % 251;
+      region.fill(fill);
+      live.push({ region, fill });
+      const { rings: n, used } = rings.stats();
+      expect(n).toBeLessThanOrEqual(4);
+      expect(used).toBe(live.reduce((s, r) => s + r.region.length, 0));
+    }
+    expect(refused).toBeGreaterThan(0); // the bound was reached at times
+    while (live.length > 0) rings.release(live.shift()!.region);
+    expect(rings.stats()).toEqual({ rings: 1, used: 0 });
   });
 });

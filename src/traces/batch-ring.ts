@@ -4,8 +4,8 @@
  * (posting shares the memory instead of copying it). A region is freed once the worker reports
  * its batch stored; batches are stored in the order they were sent, so regions are freed oldest
  * first and the free space is one run that wraps around the end. Until then the bytes stay here,
- * so a worker that dies is handed the same regions again. A batch that does not fit (a backlog
- * past the ring's size) is left to the caller to keep elsewhere.
+ * so a worker that dies is handed the same regions again. A batch that does not fit is left to the
+ * caller (BatchRings below adds rings).
  */
 export class BatchRing {
   readonly buffer: SharedArrayBuffer;
@@ -14,6 +14,7 @@ export class BatchRing {
   private head = 0;
   /** The newest region starts before the oldest one (the ring has wrapped around). */
   private wrapped = false;
+  private usedBytes = 0;
 
   constructor(readonly size: number) {
     this.buffer = new SharedArrayBuffer(size);
@@ -37,6 +38,7 @@ export class BatchRing {
     } else return null;
     this.regions.push({ at, size });
     this.head = at + size;
+    this.usedBytes += size;
     return Buffer.from(this.buffer, at, size);
   }
 
@@ -44,6 +46,7 @@ export class BatchRing {
   releaseOldest(): void {
     const gone = this.regions.shift();
     if (!gone) return;
+    this.usedBytes -= gone.size;
     const oldest = this.regions[0];
     if (!oldest) {
       this.head = 0;
@@ -56,8 +59,71 @@ export class BatchRing {
 
   /** Bytes in use. */
   used(): number {
-    let n = 0;
-    for (const r of this.regions) n += r.size;
-    return n;
+    return this.usedBytes;
+  }
+}
+
+/**
+ * Rings of `segmentBytes` each, up to `maxBytes` in all: a backlog that fills the first ring gets
+ * another one instead of batches of their own. Every ring but the first is let go once it has
+ * been empty for `idleMs`: memory touched for the first time costs a page fault per page, paid by
+ * the thread that packs the batch, so a ring is kept through a burst of backlogs rather than
+ * allocated afresh for each. Each ring frees its regions oldest first: batches are stored in the
+ * order they were sent, and the batches of one ring are a part of that order.
+ */
+export class BatchRings {
+  private readonly rings: BatchRing[] = [];
+  /** When each ring last became empty (0: in use). */
+  private readonly emptySince: number[] = [];
+
+  constructor(
+    readonly segmentBytes: number,
+    readonly maxBytes: number,
+    private readonly idleMs = 30_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Room for `size` bytes in the first ring that has it (a new ring when none has), or null. */
+  reserve(size: number): Buffer | null {
+    for (let i = 0; i < this.rings.length; i++) {
+      const region = this.rings[i]!.reserve(size);
+      if (region) {
+        this.emptySince[i] = 0;
+        return region;
+      }
+    }
+    if (size > this.segmentBytes || (this.rings.length + 1) * this.segmentBytes > this.maxBytes) return null;
+    const ring = new BatchRing(this.segmentBytes);
+    this.rings.push(ring);
+    this.emptySince.push(0);
+    return ring.reserve(size);
+  }
+
+  /** Whether `bytes` is a region of one of these rings. */
+  owns(bytes: Uint8Array): boolean {
+    return this.rings.some((r) => r.buffer === bytes.buffer);
+  }
+
+  /** Frees the region `bytes` (the oldest one still in use in its ring). */
+  release(bytes: Uint8Array): void {
+    const i = this.rings.findIndex((r) => r.buffer === bytes.buffer);
+    if (i < 0) return;
+    const ring = this.rings[i]!;
+    ring.releaseOldest();
+    const now = this.now();
+    if (ring.used() === 0) this.emptySince[i] = now;
+    // Rings past the first that have stayed empty long enough are let go.
+    for (let j = this.rings.length - 1; j > 0; j--) {
+      const since = this.emptySince[j]!;
+      if (since > 0 && now - since >= this.idleMs) {
+        this.rings.splice(j, 1);
+        this.emptySince.splice(j, 1);
+      }
+    }
+  }
+
+  /** Rings held, and bytes in use across them. */
+  stats(): { rings: number; used: number } {
+    return { rings: this.rings.length, used: this.rings.reduce((n, r) => n + r.used(), 0) };
   }
 }

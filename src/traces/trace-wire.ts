@@ -48,10 +48,10 @@ const HEADER = 8 + 4 + 1 + 4 + 4;
 const NO_JSONL = 0xffffffff;
 
 /**
- * Packs a batch into a buffer of its exact size from `alloc` (a region of shared memory: see
- * batch-ring.ts), or into a buffer of its own when `alloc` has no room.
+ * Packs a batch into a buffer of its exact size from `alloc` (shared memory: see batch-ring.ts),
+ * or from the heap's outside (Buffer.allocUnsafeSlow) without one.
  */
-export function packBatch(batch: WireBatch, alloc?: (size: number) => Buffer | null): PackedBatch {
+export function packBatch(batch: WireBatch, alloc?: (size: number) => Buffer): PackedBatch {
   const jsonl = batch.jsonl === null ? null : Buffer.from(batch.jsonl, 'utf8');
   const size = HEADER + (jsonl?.length ?? 0) + batch.values.byteLength + batch.arena.byteLength;
   const out = alloc?.(size) ?? Buffer.allocUnsafeSlow(size);
@@ -373,6 +373,11 @@ export class BatchBuilder {
       onSkip(r, err);
       return false;
     }
+  }
+
+  /** Bytes packed so far. */
+  get byteLength(): number {
+    return this.at + this.values.at;
   }
 
   /** The batch so far, as views into this builder's buffers (valid until `reset`). */

@@ -89,6 +89,29 @@ describe('TraceWriter', () => {
     expect(sink.stored).toHaveLength(3);
   });
 
+  it('bounds the bytes it holds too: past maxQueueBytes records are dropped and counted', async () => {
+    const sink = new FakeSink();
+    sink.down = true;
+    const w = writer(sink, { maxQueueBytes: 8 * 1024 });
+    const big = 'y'.repeat(1500);
+    for (let i = 0; i < 20; i++) {
+      w.record(rec(`${i} ${big}`));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const held = w.queueDepth();
+    // A record's request travels as its bytes (~1.6 KB here): about five fit, the rest are dropped.
+    expect(held).toBeGreaterThanOrEqual(3);
+    expect(held).toBeLessThanOrEqual(7);
+    expect(w.droppedTotal()).toBe(20 - held);
+    sink.down = false;
+    await w.flush();
+    expect(sink.stored).toHaveLength(held);
+    // Room again once they are stored.
+    w.record(rec('later'));
+    await w.flush();
+    expect(sink.stored).toHaveLength(held + 1);
+  });
+
   it('never throws from record(), even when the config cannot be read', () => {
     const w = writer(new FakeSink(), {
       enabled: () => {
@@ -112,8 +135,8 @@ describe('TraceWriter', () => {
     expect(sink.stored).toHaveLength(10);
   });
 
-  it('packs batches into its shared ring while there is room, into buffers of their own past it; loses none', async () => {
-    for (const ringBytes of [0, 6 * 1024, 32 * 1024 * 1024]) {
+  it('packs batches into shared rings (more rings for a backlog), into buffers of their own when a batch is larger than a ring; loses none', async () => {
+    for (const ringBytes of [0, 2 * 1024, 6 * 1024, 32 * 1024 * 1024]) {
       const sink = new FakeSink();
       sink.down = true;
       const w = writer(sink, { ringBytes }, 7);

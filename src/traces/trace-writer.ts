@@ -8,7 +8,7 @@
  */
 import type { CallRecord, CallRecorder } from '../gateway/call-record';
 import type { StoredSummary } from './trace-pipeline';
-import { BatchRing } from './batch-ring';
+import { BatchRings } from './batch-ring';
 import { BatchBuilder, packBatch, type PackedBatch } from './trace-wire';
 import type { FromWorker, LinkFactory, WriterLink } from './trace-worker-link';
 
@@ -18,10 +18,13 @@ export interface TraceWriterOptions {
   enabled: () => boolean;
   storeBodies: () => boolean;
   jsonl: () => string | undefined;
+  /** Most records held (queued here and not yet stored); past it, or past `maxQueueBytes`, records are dropped and counted. */
   maxQueue?: number;
+  /** Most packed bytes held. */
+  maxQueueBytes?: number;
   /** How long records gather before they are sent to the worker in one message. */
   intervalMs?: number;
-  /** Shared memory for batches in flight (batch-ring.ts); 0: every batch is copied when posted. */
+  /** Shared memory for batches in flight, in rings of this size (batch-ring.ts); 0: a buffer per batch. */
   ringBytes?: number;
   logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   /** Called with each stored trace (per-key accounting may hook here). */
@@ -30,18 +33,25 @@ export interface TraceWriterOptions {
 
 
 const MAX_RESTART_MS = 5000;
-/** Room for about a second of batches at 10,000 traces/s before batches are copied instead. */
+/** One ring holds about a second of batches at 10,000 traces/s; a backlog gets more rings. */
 const DEFAULT_RING_BYTES = 32 * 1024 * 1024;
+/**
+ * A backlog of a few seconds at full speed (a saturated proxy starves the trace worker, which
+ * yields to it) is held rather than dropped: 200,000 records or 256 MiB, whichever comes first.
+ */
+const DEFAULT_MAX_QUEUE = 200_000;
+const DEFAULT_MAX_QUEUE_BYTES = 256 * 1024 * 1024;
 /** Most records in one message: cloning a message is main-thread work, so bursts are spread out. */
 const MAX_POST = 500;
 
 export class TraceWriter implements CallRecorder {
   /** Records since the last batch left, packed as they came (trace-wire.ts); reused batch after batch. */
   private readonly pending = new BatchBuilder();
-  /** Sent to the worker and not yet reported done, oldest first (`ring`: packed into the ring). */
+  /** Sent to the worker and not yet reported done, oldest first (`ring`: packed into one of `rings`). */
   private readonly sent: Array<PackedBatch & { ring: boolean }> = [];
-  private readonly ring: BatchRing | null;
+  private readonly rings: BatchRings | null;
   private sentCount = 0;
+  private sentBytes = 0;
   private seq = 0;
   private dropped = 0;
   private written = 0;
@@ -54,16 +64,18 @@ export class TraceWriter implements CallRecorder {
   private closing: { done: () => void } | null = null;
   private waiters: Array<() => void> = [];
   private readonly maxQueue: number;
+  private readonly maxQueueBytes: number;
   private readonly intervalMs: number;
 
   constructor(
     private readonly connect: LinkFactory,
     private readonly opts: TraceWriterOptions,
   ) {
-    this.maxQueue = opts.maxQueue ?? 50_000;
+    this.maxQueue = opts.maxQueue ?? DEFAULT_MAX_QUEUE;
+    this.maxQueueBytes = opts.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
     this.intervalMs = opts.intervalMs ?? 20;
     const ringBytes = opts.ringBytes ?? DEFAULT_RING_BYTES;
-    this.ring = ringBytes > 0 ? new BatchRing(ringBytes) : null;
+    this.rings = ringBytes > 0 ? new BatchRings(ringBytes, Math.max(ringBytes, this.maxQueueBytes)) : null;
   }
 
   record(rec: CallRecord): void {
@@ -76,7 +88,10 @@ export class TraceWriter implements CallRecorder {
 
   /** Queues a trace (ingest: with the caller's turn number); false when the queue is full. */
   enqueue(rec: CallRecord, turn: number | null): boolean {
-    if (this.pending.count + this.sentCount >= this.maxQueue) {
+    if (
+      this.pending.count + this.sentCount >= this.maxQueue ||
+      this.pending.byteLength + this.sentBytes >= this.maxQueueBytes
+    ) {
       this.dropped++;
       return false;
     }
@@ -165,8 +180,8 @@ export class TraceWriter implements CallRecorder {
   }
 
   private post(batch: PackedBatch, replay = false): void {
-    // Not transferred: the packed batch stays here until the worker reports it stored. A view of
-    // the ring shares its memory with the worker; a batch of its own is copied.
+    // Not transferred: the packed batch stays here until the worker reports it stored. Its bytes
+    // are shared memory (a ring's region or a buffer of its own): posting shares, never copies.
     this.ensureLink()?.post({ type: 'batch', bytes: batch.bytes, replay });
   }
 
@@ -181,15 +196,12 @@ export class TraceWriter implements CallRecorder {
     } catch {
       // config not readable: defaults
     }
-    const ring = this.ring;
-    const packed = packBatch(
-      this.pending.take(++this.seq, { replay: false, storeBodies, jsonl }),
-      ring ? (size) => ring.reserve(size) : undefined,
-    );
+    const packed = packBatch(this.pending.take(++this.seq, { replay: false, storeBodies, jsonl }), this.alloc);
     this.pending.reset();
-    const batch = { ...packed, ring: ring !== null && packed.bytes.buffer === ring.buffer };
+    const batch = { ...packed, ring: this.rings?.owns(packed.bytes) === true };
     this.sent.push(batch);
     this.sentCount += batch.count;
+    this.sentBytes += batch.bytes.byteLength;
     try {
       this.post(batch);
     } catch (err) {
@@ -197,6 +209,10 @@ export class TraceWriter implements CallRecorder {
       this.opts.logger.error({ error: err instanceof Error ? err.message : String(err) }, 'trace batch not sent');
     }
   }
+
+  /** A region of a ring, or shared memory of the batch's own when the rings are full. */
+  private readonly alloc = (size: number): Buffer =>
+    this.rings?.reserve(size) ?? Buffer.from(new SharedArrayBuffer(size));
 
   private onMessage(m: FromWorker): void {
     switch (m.type) {
@@ -214,7 +230,8 @@ export class TraceWriter implements CallRecorder {
         while (this.sent.length > 0 && this.sent[0]!.seq <= m.upTo) {
           const done = this.sent.shift()!;
           this.sentCount -= done.count;
-          if (done.ring) this.ring?.releaseOldest();
+          this.sentBytes -= done.bytes.byteLength;
+          if (done.ring) this.rings?.release(done.bytes);
         }
         if (this.opts.onStored) for (const s of m.stored) this.callOnStored(s);
         const waiters = this.waiters;
