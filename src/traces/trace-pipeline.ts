@@ -77,6 +77,9 @@ interface Item {
 
 type Fault = 'unavailable' | 'row' | 'unknown';
 
+/** How long a hold lasts after the last batch that asked for it. */
+const HOLD_MS = 100;
+
 const UNAVAILABLE_SQLITE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|PROTOCOL|NOTADB|CORRUPT|NOMEM|INTERRUPT)/;
 const ROW_SQLITE = /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/;
 /** PostgreSQL SQLSTATE classes: 08 connection, 40 rollback/deadlock, 53 resources, 57 operator, 58 system. */
@@ -116,6 +119,8 @@ export class TracePipeline {
   private readonly maxBackoffMs: number;
   private readonly gatherMs: number;
   private lastWrite = 0;
+  /** Until when writes wait for the proxy (0: they do not). */
+  private heldUntil = 0;
 
   constructor(
     private readonly sink: TraceSink,
@@ -153,8 +158,27 @@ export class TracePipeline {
     this.schedule(this.gatherDelay());
   }
 
+  /**
+   * The main thread's event loop is saturated (on: true): transactions wait, for as long as
+   * batches keep saying so and at most HOLD_MS after the last one did, so that the worker's CPU
+   * and memory traffic do not slow the proxy while it is at full load; the main thread stops
+   * asking once its backlog is large or old (trace-writer.ts). A flush or close writes anyway.
+   */
+  hold(on: boolean): void {
+    const was = this.heldUntil;
+    this.heldUntil = on ? Date.now() + HOLD_MS : 0;
+    if (was > 0 && !on && this.queue.length > 0 && this.timer) {
+      // Released: the timer set for the end of the hold is too late now.
+      clearTimeout(this.timer);
+      this.timer = null;
+      this.schedule(this.gatherDelay());
+    }
+  }
+
   /** How long to let traces gather before the next transaction. */
   private gatherDelay(): number {
+    const held = this.heldUntil - Date.now();
+    if (held > 0) return held;
     if (this.queue.length >= this.batchSize) return 0;
     return Math.max(0, this.lastWrite + this.gatherMs - Date.now());
   }
@@ -250,7 +274,7 @@ export class TracePipeline {
   /** Writes transactions until the queue is empty (now: or until fewer than batchSize wait), or a write fails. */
   private async drain(now = false): Promise<void> {
     while (this.queue.length > 0) {
-      if (!now && this.lastWrite > 0 && this.gatherDelay() > 0) return;
+      if (!now && this.gatherDelay() > 0) return;
       const batch = this.take();
       this.lastWrite = Date.now();
       const built: Item[] = [];

@@ -9,8 +9,11 @@ import { TracePipeline, type LogLevel, type Progress, type TraceSink } from './t
 import { BatchReader, unpackBatch } from './trace-wire';
 
 export type ToWorker =
-  /** A PackedBatch's bytes (trace-wire.ts); `replay` when sent again after a restart. */
-  | { type: 'batch'; bytes: Uint8Array; replay: boolean }
+  /**
+   * A PackedBatch's bytes (trace-wire.ts); `replay` when sent again after a restart; `hold` while
+   * the proxy's event loop is saturated (writes wait, see TracePipeline.hold).
+   */
+  | { type: 'batch'; bytes: Uint8Array; replay: boolean; hold: boolean }
   /** Write what is queued now, without waiting for a pending retry. */
   | { type: 'flush' }
   /** Write what is queued (for at most timeoutMs), close the database, exit. */
@@ -65,6 +68,7 @@ export function serve(
     switch (m.type) {
       case 'batch': {
         const batch = unpackBatch(m.bytes, m.replay);
+        pipeline.hold(m.hold);
         await pipeline.add(new BatchReader(batch), batch.seq, batch);
         return;
       }

@@ -112,6 +112,64 @@ describe('TraceWriter', () => {
     expect(sink.stored).toHaveLength(held + 1);
   });
 
+  describe('while the event loop is saturated', () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+    it('the worker holds its writes, and writes once the loop is no longer saturated', async () => {
+      const sink = new FakeSink();
+      let busy = 1;
+      const w = writer(sink, { loopBusy: () => busy });
+      for (let i = 0; i < 4; i++) {
+        w.record(rec(`busy ${i}`));
+        await sleep(20);
+      }
+      expect(sink.stored).toHaveLength(0);
+      expect(w.queueDepth()).toBe(4);
+      busy = 0.5;
+      w.record(rec('quiet'));
+      await sleep(60);
+      expect(sink.stored.map((d) => (d.request as { messages: Array<{ content: string }> }).messages[0]!.content)).toEqual(
+        ['busy 0', 'busy 1', 'busy 2', 'busy 3', 'quiet'],
+      );
+    });
+
+    it('a hold ends on its own when no batch renews it', async () => {
+      const sink = new FakeSink();
+      const w = writer(sink, { loopBusy: () => 1 });
+      for (let i = 0; i < 3; i++) w.record(rec());
+      await sleep(30);
+      expect(sink.stored).toHaveLength(0);
+      await sleep(250);
+      expect(sink.stored).toHaveLength(3);
+    });
+
+    it('no hold once the backlog reaches half the queue', async () => {
+      const sink = new FakeSink();
+      const w = writer(sink, { loopBusy: () => 1, maxQueue: 10 });
+      for (let i = 0; i < 4; i++) {
+        w.record(rec());
+        await sleep(5);
+      }
+      await sleep(40);
+      expect(sink.stored).toHaveLength(0);
+      w.record(rec()); // the fifth: its batch does not ask for a hold
+      await sleep(40);
+      expect(sink.stored).toHaveLength(5);
+      expect(w.droppedTotal()).toBe(0);
+    });
+
+    it('a flush writes everything anyway', async () => {
+      const sink = new FakeSink();
+      const w = writer(sink, { loopBusy: () => 1 });
+      for (let i = 0; i < 3; i++) w.record(rec());
+      await sleep(10);
+      const t = Date.now();
+      await w.flush();
+      expect(sink.stored).toHaveLength(3);
+      expect(Date.now() - t).toBeLessThan(90);
+    });
+  });
+
   it('never throws from record(), even when the config cannot be read', () => {
     const w = writer(new FakeSink(), {
       enabled: () => {

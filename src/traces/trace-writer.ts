@@ -6,6 +6,7 @@
  * and handed them again; the bound counts them too, and what a full queue had to drop is counted.
  * `flush()` (shutdown) waits until every record is stored or the time is up.
  */
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { CallRecord, CallRecorder } from '../gateway/call-record';
 import type { StoredSummary } from './trace-pipeline';
 import { BatchRings } from './batch-ring';
@@ -29,6 +30,8 @@ export interface TraceWriterOptions {
   logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   /** Called with each stored trace (per-key accounting may hook here). */
   onStored?: (t: StoredSummary) => void;
+  /** Share of the time the event loop was busy since the last call (tests); default: perf_hooks. */
+  loopBusy?: () => number;
 }
 
 
@@ -41,6 +44,25 @@ const DEFAULT_RING_BYTES = 32 * 1024 * 1024;
  */
 const DEFAULT_MAX_QUEUE = 200_000;
 const DEFAULT_MAX_QUEUE_BYTES = 256 * 1024 * 1024;
+/**
+ * While the event loop is busier than this, the worker is asked to hold its writes (a saturated
+ * proxy loses throughput to a worker running beside it, even a niced one: they share caches,
+ * memory bandwidth and, on small machines, cores) — as long as the backlog stays under half the
+ * queue's bounds and its oldest batch is younger than HOLD_MAX_MS. Past either, writes go on.
+ */
+const HOLD_BUSY = 0.9;
+const HOLD_MAX_MS = 5000;
+
+/** The share of time the event loop was busy since the previous call. */
+function loopBusyMeter(): () => number {
+  let last: EventLoopUtilization = performance.eventLoopUtilization();
+  return () => {
+    const now = performance.eventLoopUtilization();
+    const share = performance.eventLoopUtilization(now, last).utilization;
+    last = now;
+    return share;
+  };
+}
 /** Most records in one message: cloning a message is main-thread work, so bursts are spread out. */
 const MAX_POST = 500;
 
@@ -48,7 +70,7 @@ export class TraceWriter implements CallRecorder {
   /** Records since the last batch left, packed as they came (trace-wire.ts); reused batch after batch. */
   private readonly pending = new BatchBuilder();
   /** Sent to the worker and not yet reported done, oldest first (`ring`: packed into one of `rings`). */
-  private readonly sent: Array<PackedBatch & { ring: boolean }> = [];
+  private readonly sent: Array<PackedBatch & { ring: boolean; sentAt: number }> = [];
   private readonly rings: BatchRings | null;
   private sentCount = 0;
   private sentBytes = 0;
@@ -66,6 +88,7 @@ export class TraceWriter implements CallRecorder {
   private readonly maxQueue: number;
   private readonly maxQueueBytes: number;
   private readonly intervalMs: number;
+  private readonly loopBusy: () => number;
 
   constructor(
     private readonly connect: LinkFactory,
@@ -74,6 +97,7 @@ export class TraceWriter implements CallRecorder {
     this.maxQueue = opts.maxQueue ?? DEFAULT_MAX_QUEUE;
     this.maxQueueBytes = opts.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
     this.intervalMs = opts.intervalMs ?? 20;
+    this.loopBusy = opts.loopBusy ?? loopBusyMeter();
     const ringBytes = opts.ringBytes ?? DEFAULT_RING_BYTES;
     this.rings = ringBytes > 0 ? new BatchRings(ringBytes, Math.max(ringBytes, this.maxQueueBytes)) : null;
   }
@@ -179,10 +203,22 @@ export class TraceWriter implements CallRecorder {
     return this.link;
   }
 
-  private post(batch: PackedBatch, replay = false): void {
+  private post(batch: PackedBatch, replay = false, hold = false): void {
     // Not transferred: the packed batch stays here until the worker reports it stored. Its bytes
     // are shared memory (a ring's region or a buffer of its own): posting shares, never copies.
-    this.ensureLink()?.post({ type: 'batch', bytes: batch.bytes, replay });
+    this.ensureLink()?.post({ type: 'batch', bytes: batch.bytes, replay, hold });
+  }
+
+  /** Whether the worker should hold its writes now (see HOLD_BUSY). */
+  private holdWrites(now: number): boolean {
+    const busy = this.loopBusy() >= HOLD_BUSY;
+    if (!busy) return false;
+    const oldest = this.sent[0];
+    return (
+      (oldest === undefined || now - oldest.sentAt < HOLD_MAX_MS) &&
+      this.queueDepth() < this.maxQueue / 2 &&
+      this.pending.byteLength + this.sentBytes < this.maxQueueBytes / 2
+    );
   }
 
   /** Sends what is pending as one batch. */
@@ -196,14 +232,16 @@ export class TraceWriter implements CallRecorder {
     } catch {
       // config not readable: defaults
     }
+    const now = Date.now();
+    const hold = this.holdWrites(now);
     const packed = packBatch(this.pending.take(++this.seq, { replay: false, storeBodies, jsonl }), this.alloc);
     this.pending.reset();
-    const batch = { ...packed, ring: this.rings?.owns(packed.bytes) === true };
+    const batch = { ...packed, ring: this.rings?.owns(packed.bytes) === true, sentAt: now };
     this.sent.push(batch);
     this.sentCount += batch.count;
     this.sentBytes += batch.bytes.byteLength;
     try {
-      this.post(batch);
+      this.post(batch, false, hold);
     } catch (err) {
       // Kept in `sent`: handed over again when the worker is back.
       this.opts.logger.error({ error: err instanceof Error ? err.message : String(err) }, 'trace batch not sent');
