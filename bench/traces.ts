@@ -56,6 +56,9 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 100);
 const WRITER_N = Number(process.env.TRACES_WRITER_N ?? 50_000);
 const STORED = Number(process.env.TRACES_STORED ?? 100_000);
 const QUERY_CLIENTS = Number(process.env.TRACES_QUERY_CLIENTS ?? 2);
+/** Saturation longer than the worker holds its writes for (5 s): what a sustained overload costs. */
+const SUSTAINED_MS = Number(process.env.TRACES_SUSTAINED_MS ?? 15_000);
+const SUSTAINED_ROUNDS = Number(process.env.TRACES_SUSTAINED_ROUNDS ?? 2);
 const MASTER = 'bench-master-key';
 /** Parts to run: writer, onoff, search (all by default). */
 const PARTS = new Set((process.env.TRACES_PARTS ?? 'writer,onoff,search').split(','));
@@ -105,6 +108,7 @@ async function drained(m: Measured, base: string): Promise<Measured> {
   return { ...m, backlog: first.depth, drainMs: performance.now() - t, dropped: q.dropped };
 }
 
+const sum = (ms: Measured[], f: 'skipped'): number => ms.reduce((a, m) => a + (m.load[f] ?? 0), 0);
 const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 /** Migrated SQLite file in `dir`, optionally pre-filled. */
@@ -359,24 +363,26 @@ export async function runTracesBench(): Promise<string> {
     const rows: string[][] = [];
     for (const [mode, body] of PARTS.has('onoff') ? Object.entries(BODIES) : []) {
       // Closed loop at CONCURRENCY (the proxy saturated), then an open loop at half the OFF
-      // gateway's saturated rate (a busy but not overloaded gateway).
+      // gateway's saturated rate (a busy but not overloaded gateway), then saturation for longer
+      // than the trace worker holds its writes for a saturated proxy.
       let rate = 0;
-      for (const paced of [false, true]) {
+      for (const load of ['closed', 'paced', 'sustained'] as const) {
+        const paced = load === 'paced';
         const run = (g: Gateway) =>
           paced
             ? () => runPaced(url(g), body, rate, DURATION_MS)
-            : () => runLoad(url(g), body, CONCURRENCY, DURATION_MS);
+            : () => runLoad(url(g), body, CONCURRENCY, load === 'sustained' ? SUSTAINED_MS : DURATION_MS);
         const acc: Record<'off' | 'on', Measured[]> = { off: [], on: [] };
-        for (let r = 0; r < ROUNDS; r++) {
+        for (let r = 0; r < (load === 'sustained' ? SUSTAINED_ROUNDS : ROUNDS); r++) {
           acc.off.push(await measured(off.proc.pid ?? 0, url(off), body, run(off)));
           acc.on.push(await drained(await measured(on.proc.pid ?? 0, url(on), body, run(on)), on.base));
         }
         const m = (k: 'off' | 'on', f: keyof LoadResult): number => avg(acc[k].map((x) => Number(x.load[f])));
         const c = (k: 'off' | 'on', f: 'mainUs' | 'otherUs'): number => avg(acc[k].map((x) => x[f]));
-        if (!paced) rate = Math.round(m('off', 'rps') / 2);
+        if (load === 'closed') rate = Math.round(m('off', 'rps') / 2);
         rows.push([
           mode,
-          paced ? `${rate}/s` : `c=${CONCURRENCY}`,
+          paced ? `${rate}/s` : load === 'sustained' ? `c=${CONCURRENCY}, ${SUSTAINED_MS / 1000} s` : `c=${CONCURRENCY}`,
           fmt(m('off', 'rps'), 0),
           fmt(m('on', 'rps'), 0),
           fmt(
@@ -403,11 +409,12 @@ export async function runTracesBench(): Promise<string> {
           fmt(Math.max(...acc.on.map((x) => x.drainMs ?? 0)), 0),
           fmt(Math.max(...acc.on.map((x) => x.dropped ?? 0)), 0),
           String(acc.off.concat(acc.on).reduce((a, x) => a + x.load.errors, 0)),
+          paced ? `${sum(acc.off, 'skipped')} / ${sum(acc.on, 'skipped')}` : '—',
         ]);
       }
     }
     out.push(
-      `\nProxy with traces ON vs OFF (${ROUNDS} interleaved rounds of ${DURATION_MS} ms, ratios as the median of each round's pair; closed loop at concurrency ${CONCURRENCY}, then open loop at half OFF's rate; targets at c=${CONCURRENCY}: ON/OFF ≥ 0.9, added p99 ≤ 1 ms; ms). CPU per request from /proc: main thread, and the ON gateway's other threads beyond OFF's (the trace worker). Backlog: traces not yet stored when a round ended, and ms until all were (the trace threads run at nice ${TRACE_THREAD_NICE} and yield to the proxy)\n`,
+      `\nProxy with traces ON vs OFF (${ROUNDS} interleaved rounds of ${DURATION_MS} ms, ratios as the median of each round's pair; closed loop at concurrency ${CONCURRENCY}, then open loop at half OFF's rate, then ${SUSTAINED_ROUNDS} rounds of ${SUSTAINED_MS} ms at concurrency ${CONCURRENCY}, longer than the worker holds its writes while the proxy is saturated (5 s); targets at c=${CONCURRENCY}: ON/OFF ≥ 0.9, added p99 ≤ 1 ms; ms). CPU per request from /proc: main thread, and the ON gateway's other threads beyond OFF's (the trace worker). Backlog: traces not yet stored when a round ended, and ms until all were (the trace threads run at nice ${TRACE_THREAD_NICE} and yield to the proxy). Not sent: open-loop starts skipped because 200 requests were already waiting\n`,
       table(
         [
           'mode',
@@ -426,6 +433,7 @@ export async function runTracesBench(): Promise<string> {
           'caught up ms',
           'dropped',
           'errors',
+          'open loop: not sent, OFF / ON',
         ],
         rows,
       ),
