@@ -382,7 +382,11 @@ export async function runTracesBench(): Promise<string> {
         if (load === 'closed') rate = Math.round(m('off', 'rps') / 2);
         rows.push([
           mode,
-          paced ? `${rate}/s` : load === 'sustained' ? `c=${CONCURRENCY}, ${SUSTAINED_MS / 1000} s` : `c=${CONCURRENCY}`,
+          paced
+            ? `${rate}/s`
+            : load === 'sustained'
+              ? `c=${CONCURRENCY}, ${SUSTAINED_MS / 1000} s`
+              : `c=${CONCURRENCY}`,
           fmt(m('off', 'rps'), 0),
           fmt(m('on', 'rps'), 0),
           fmt(
