@@ -39,6 +39,7 @@ import {
   fmt,
   GATEWAY_NODE_ARGS,
   freePort,
+  median,
   pairedRatio,
   pin as pinProcess,
   ROOT,
@@ -396,9 +397,9 @@ export async function runTracesBench(): Promise<string> {
             ),
             3,
           ),
-          fmt(m('off', 'p99'), 3),
-          fmt(m('on', 'p99'), 3),
-          fmt(m('on', 'p99') - m('off', 'p99'), 3),
+          fmt(median(acc.off.map((x) => x.load.p99)), 3),
+          fmt(median(acc.on.map((x) => x.load.p99)), 3),
+          fmt(median(acc.on.map((x, i) => x.load.p99 - (acc.off[i]?.load.p99 ?? NaN))), 3),
           fmt(c('off', 'mainUs'), 0),
           fmt(c('on', 'mainUs'), 0),
           fmt(
@@ -418,7 +419,7 @@ export async function runTracesBench(): Promise<string> {
       }
     }
     out.push(
-      `\nProxy with traces ON vs OFF (${ROUNDS} interleaved rounds of ${DURATION_MS} ms, ratios as the median of each round's pair; closed loop at concurrency ${CONCURRENCY}, then open loop at half OFF's rate, then ${SUSTAINED_ROUNDS} rounds of ${SUSTAINED_MS} ms at concurrency ${CONCURRENCY}, longer than the worker holds its writes while the proxy is saturated (5 s); targets at c=${CONCURRENCY}: ON/OFF ≥ 0.9, added p99 ≤ 1 ms; ms). CPU per request from /proc: main thread, and the ON gateway's other threads beyond OFF's (the trace worker). Backlog: traces not yet stored when a round ended, and ms until all were (the trace threads run at nice ${TRACE_THREAD_NICE} and yield to the proxy). Not sent: open-loop starts skipped because 200 requests were already waiting\n`,
+      `\nProxy with traces ON vs OFF (${ROUNDS} interleaved rounds of ${DURATION_MS} ms, ratios and added p99 as the median of each round's pair, p99 columns the median round; closed loop at concurrency ${CONCURRENCY}, then open loop at half OFF's rate, then ${SUSTAINED_ROUNDS} rounds of ${SUSTAINED_MS} ms at concurrency ${CONCURRENCY}, longer than the worker holds its writes while the proxy is saturated (5 s); targets at c=${CONCURRENCY}: ON/OFF ≥ 0.9, added p99 ≤ 1 ms; ms). CPU per request from /proc: main thread, and the ON gateway's other threads beyond OFF's (the trace worker). Backlog: traces not yet stored when a round ended, and ms until all were (the trace threads run at nice ${TRACE_THREAD_NICE} and yield to the proxy). Not sent: open-loop starts skipped because 200 requests were already waiting\n`,
       table(
         [
           'mode',
