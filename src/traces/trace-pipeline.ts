@@ -78,7 +78,7 @@ interface Item {
 type Fault = 'unavailable' | 'row' | 'unknown';
 
 /** How long a hold lasts after the last batch that asked for it. */
-const HOLD_MS = 100;
+export const HOLD_MS = 100;
 
 const UNAVAILABLE_SQLITE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|PROTOCOL|NOTADB|CORRUPT|NOMEM|INTERRUPT)/;
 const ROW_SQLITE = /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/;

@@ -5,7 +5,7 @@
  */
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { TracePipeline, type LogLevel, type Progress, type TraceSink } from './trace-pipeline';
+import { HOLD_MS, TracePipeline, type LogLevel, type Progress, type TraceSink } from './trace-pipeline';
 import { BatchReader, unpackBatch } from './trace-wire';
 
 export type ToWorker =
@@ -64,21 +64,52 @@ export function serve(
     log: (level, obj, msg) => send({ type: 'log', level, obj, msg }),
   });
   let chain: Promise<void> = Promise.resolve();
+  const add = async (bytes: Uint8Array, replay: boolean): Promise<void> => {
+    const batch = unpackBatch(bytes, replay);
+    await pipeline.add(new BatchReader(batch), batch.seq, batch);
+  };
+  // Batches that arrive during a hold are kept as they came (bytes in shared memory, nothing on
+  // this thread's heap) and read once the hold ends: reading a batch's ids and queueing its traces
+  // is the worker's only work while it holds.
+  const parked: Array<{ bytes: Uint8Array; replay: boolean }> = [];
+  let parkTimer: NodeJS.Timeout | null = null;
+  const unpark = async (): Promise<void> => {
+    if (parkTimer) {
+      clearTimeout(parkTimer);
+      parkTimer = null;
+    }
+    while (parked.length > 0) {
+      const b = parked.shift()!;
+      await add(b.bytes, b.replay);
+    }
+  };
   const handle = async (m: ToWorker): Promise<void> => {
     switch (m.type) {
       case 'batch': {
-        const batch = unpackBatch(m.bytes, m.replay);
         pipeline.hold(m.hold);
-        await pipeline.add(new BatchReader(batch), batch.seq, batch);
+        if (m.hold && !m.replay) {
+          parked.push({ bytes: m.bytes, replay: m.replay });
+          if (parkTimer) clearTimeout(parkTimer);
+          // A hold lapses HOLD_MS after the last batch that asked for it: so does the parking.
+          parkTimer = setTimeout(() => {
+            parkTimer = null;
+            chain = chain.then(unpark, unpark);
+          }, HOLD_MS);
+          return;
+        }
+        await unpark();
+        await add(m.bytes, m.replay);
         return;
       }
       case 'flush':
+        await unpark();
         await pipeline.drainNow();
         return;
       case 'exit':
       case 'prune':
         return;
       case 'close': {
+        await unpark();
         const left = await pipeline.flush(m.timeoutMs);
         pipeline.stop();
         try {
