@@ -71,24 +71,22 @@ export function serve(
   // Batches that arrive during a hold are kept as they came (bytes in shared memory, nothing on
   // this thread's heap) and read once the hold ends: reading a batch's ids and queueing its traces
   // is the worker's only work while it holds.
-  const parked: Array<{ bytes: Uint8Array; replay: boolean }> = [];
+  const parked: Uint8Array[] = [];
   let parkTimer: NodeJS.Timeout | null = null;
   const unpark = async (): Promise<void> => {
     if (parkTimer) {
       clearTimeout(parkTimer);
       parkTimer = null;
     }
-    while (parked.length > 0) {
-      const b = parked.shift()!;
-      await add(b.bytes, b.replay);
-    }
+    while (parked.length > 0) await add(parked.shift()!, false);
   };
   const handle = async (m: ToWorker): Promise<void> => {
     switch (m.type) {
       case 'batch': {
         pipeline.hold(m.hold);
+        // A batch sent again after a restart is never held (the writer posts it without).
         if (m.hold && !m.replay) {
-          parked.push({ bytes: m.bytes, replay: m.replay });
+          parked.push(m.bytes);
           if (parkTimer) clearTimeout(parkTimer);
           // A hold lapses HOLD_MS after the last batch that asked for it: so does the parking.
           parkTimer = setTimeout(() => {

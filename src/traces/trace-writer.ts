@@ -69,8 +69,8 @@ const MAX_POST = 500;
 export class TraceWriter implements CallRecorder {
   /** Records since the last batch left, packed as they came (trace-wire.ts); reused batch after batch. */
   private readonly pending = new BatchBuilder();
-  /** Sent to the worker and not yet reported done, oldest first (`ring`: packed into one of `rings`). */
-  private readonly sent: Array<PackedBatch & { ring: boolean; sentAt: number }> = [];
+  /** Sent to the worker and not yet reported done, oldest first. */
+  private readonly sent: Array<PackedBatch & { sentAt: number }> = [];
   private readonly rings: BatchRings | null;
   private sentCount = 0;
   private sentBytes = 0;
@@ -236,7 +236,7 @@ export class TraceWriter implements CallRecorder {
     const hold = this.holdWrites(now);
     const packed = packBatch(this.pending.take(++this.seq, { replay: false, storeBodies, jsonl }), this.alloc);
     this.pending.reset();
-    const batch = { ...packed, ring: this.rings?.owns(packed.bytes) === true, sentAt: now };
+    const batch = { ...packed, sentAt: now };
     this.sent.push(batch);
     this.sentCount += batch.count;
     this.sentBytes += batch.bytes.byteLength;
@@ -269,7 +269,8 @@ export class TraceWriter implements CallRecorder {
           const done = this.sent.shift()!;
           this.sentCount -= done.count;
           this.sentBytes -= done.bytes.byteLength;
-          if (done.ring) this.rings?.release(done.bytes);
+          // A batch in shared memory of its own is not a ring's: release leaves it alone.
+          this.rings?.release(done.bytes);
         }
         if (this.opts.onStored) for (const s of m.stored) this.callOnStored(s);
         const waiters = this.waiters;
