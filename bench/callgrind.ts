@@ -5,7 +5,8 @@
  * number of requests and dumps the counts.
  *   node -r ts-node/register/transpile-only bench/callgrind.ts [gateway|floor] [stream|non-stream] [requests] [concurrency]
  * Prints the total and per-request instruction count; the dump (callgrind.out.*) is left in the
- * printed folder for callgrind_annotate.
+ * printed folder for callgrind_annotate. `SEPARATE_THREADS=on` counts each thread apart: the total
+ * is then the main thread's (dump …-01), and every thread's count per request follows.
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -102,6 +103,7 @@ async function main(): Promise<void> {
       '--tool=callgrind',
       '--instr-atstart=no',
       ...(process.env.CACHE_SIM === 'on' ? ['--cache-sim=yes'] : []),
+      ...(process.env.SEPARATE_THREADS === 'on' ? ['--separate-threads=yes'] : []),
       `--callgrind-out-file=${join(dir, 'callgrind.out.%p')}`,
       process.execPath,
       ...script,
@@ -138,6 +140,16 @@ async function main(): Promise<void> {
   console.log(`Ir total ${ir}  per request ${(ir / count).toFixed(0)}  dump ${dump}`);
   if (events.length > 1) {
     console.log(events.map(([e, v]) => `${e} ${(v / count).toFixed(0)}`).join('  '));
+  }
+  if (process.env.SEPARATE_THREADS === 'on') {
+    const threads = readdirSync(dir)
+      .filter((f) => /^callgrind\.out\..+-\d+$/.test(f))
+      .sort()
+      .map((f) => {
+        const total = /^totals:\s+(\d+)/m.exec(readFileSync(join(dir, f), 'utf8'))?.[1];
+        return `${f.slice(f.lastIndexOf('-') + 1)} ${(Number(total ?? 0) / count).toFixed(0)}`;
+      });
+    console.log(`per request by thread: ${threads.join('  ')}`);
   }
   proc.kill('SIGKILL');
   process.exit(0);

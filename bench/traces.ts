@@ -238,12 +238,18 @@ interface Gateway {
   base: string;
 }
 
-async function gateway(dir: string, upBase: string, traces: boolean, dbUrl: string): Promise<Gateway> {
-  const config = join(dir, `gateway-${traces ? 'on' : 'off'}.yaml`);
+async function gateway(
+  dir: string,
+  upBase: string,
+  traces: boolean,
+  dbUrl: string,
+  name = traces ? 'on' : 'off',
+): Promise<Gateway> {
+  const config = join(dir, `gateway-${name}.yaml`);
   writeFileSync(config, benchConfigYaml(upBase, [`traces: { enabled: ${traces}, retention_days: 0 }`]));
   const port = await freePort();
   const proc = await startServer(
-    `gateway traces ${traces ? 'on' : 'off'}`,
+    `gateway ${name}`,
     [...GATEWAY_NODE_ARGS, 'dist/main.js'],
     {
       PORT: String(port),
@@ -307,6 +313,44 @@ function queryLoad(
 
 const BODIES = BENCH_BODIES;
 
+/**
+ * OFF against a second, identical OFF gateway measured in the same rounds: the ratio and the added
+ * p99 the method reads where there is no difference to find, beside ON's.
+ */
+function controlRow(mode: string, off: Measured[], control: Measured[]): string[] {
+  return [
+    mode,
+    `c=${CONCURRENCY}, control: OFF vs a 2nd OFF`,
+    fmt(avg(off.map((x) => x.load.rps)), 0),
+    fmt(avg(control.map((x) => x.load.rps)), 0),
+    fmt(
+      pairedRatio(
+        off.map((x) => x.load.rps),
+        control.map((x) => x.load.rps),
+      ),
+      3,
+    ),
+    fmt(median(off.map((x) => x.load.p99)), 3),
+    fmt(median(control.map((x) => x.load.p99)), 3),
+    fmt(median(control.map((x, i) => x.load.p99 - (off[i]?.load.p99 ?? NaN))), 3),
+    fmt(avg(off.map((x) => x.mainUs)), 0),
+    fmt(avg(control.map((x) => x.mainUs)), 0),
+    fmt(
+      pairedRatio(
+        control.map((x) => x.mainUs),
+        off.map((x) => x.mainUs),
+      ),
+      3,
+    ),
+    '—',
+    '—',
+    '—',
+    '—',
+    String(off.concat(control).reduce((a, x) => a + x.load.errors, 0)),
+    '—',
+  ];
+}
+
 export async function runTracesBench(): Promise<string> {
   if (!existsSync(join(ROOT, 'dist/main.js')) || !existsSync(join(ROOT, 'dist/traces/trace-worker.js'))) {
     throw new Error('dist/ is missing or predates the trace worker: run `npm run build` first');
@@ -357,9 +401,16 @@ export async function runTracesBench(): Promise<string> {
     const offUrl = await sqliteDb(mkdtempSync(join(dir, 'off-')), 0);
     const off = await gateway(dir, upBase, false, offUrl);
     const on = await gateway(dir, upBase, true, onUrl);
+    const control = await gateway(
+      dir,
+      upBase,
+      false,
+      await sqliteDb(mkdtempSync(join(dir, 'control-')), 0),
+      'control',
+    );
     const url = (g: Gateway): string => `${g.base}/v1/chat/completions`;
     for (const body of Object.values(BODIES)) {
-      for (const g of [off, on]) await runLoad(url(g), body, 10, 1500);
+      for (const g of [off, on, control]) await runLoad(url(g), body, 10, 1500);
     }
     const rows: string[][] = [];
     for (const [mode, body] of PARTS.has('onoff') ? Object.entries(BODIES) : []) {
@@ -373,10 +424,26 @@ export async function runTracesBench(): Promise<string> {
           paced
             ? () => runPaced(url(g), body, rate, DURATION_MS)
             : () => runLoad(url(g), body, CONCURRENCY, load === 'sustained' ? SUSTAINED_MS : DURATION_MS);
-        const acc: Record<'off' | 'on', Measured[]> = { off: [], on: [] };
+        const acc: Record<'off' | 'on' | 'control', Measured[]> = { off: [], on: [], control: [] };
         for (let r = 0; r < (load === 'sustained' ? SUSTAINED_ROUNDS : ROUNDS); r++) {
-          acc.off.push(await measured(off.proc.pid ?? 0, url(off), body, run(off)));
-          acc.on.push(await drained(await measured(on.proc.pid ?? 0, url(on), body, run(on)), on.base));
+          // The closed loop also measures a second OFF gateway (the control: what the method reads
+          // between two identical gateways), the three in turns that rotate round by round.
+          const turns: Array<() => Promise<void>> = [
+            async () => void acc.off.push(await measured(off.proc.pid ?? 0, url(off), body, run(off))),
+            async () =>
+              void acc.on.push(
+                await drained(await measured(on.proc.pid ?? 0, url(on), body, run(on)), on.base),
+              ),
+          ];
+          if (load === 'closed') {
+            turns.push(
+              async () =>
+                void acc.control.push(
+                  await measured(control.proc.pid ?? 0, url(control), body, run(control)),
+                ),
+            );
+          }
+          for (let t = 0; t < turns.length; t++) await turns[(t + r) % turns.length]!();
         }
         const m = (k: 'off' | 'on', f: keyof LoadResult): number => avg(acc[k].map((x) => Number(x.load[f])));
         const c = (k: 'off' | 'on', f: 'mainUs' | 'otherUs'): number => avg(acc[k].map((x) => x[f]));
@@ -416,6 +483,7 @@ export async function runTracesBench(): Promise<string> {
           String(acc.off.concat(acc.on).reduce((a, x) => a + x.load.errors, 0)),
           paced ? `${sum(acc.off, 'skipped')} / ${sum(acc.on, 'skipped')}` : '—',
         ]);
+        if (acc.control.length > 0) rows.push(controlRow(mode, acc.off, acc.control));
       }
     }
     out.push(
@@ -494,7 +562,7 @@ export async function runTracesBench(): Promise<string> {
     out.push(
       '\nNumbers from a shared 2-core machine under other load: noisy; compare the ratios within this run.',
     );
-    for (const p of [up, off.proc, on.proc]) p.kill('SIGTERM');
+    for (const p of [up, off.proc, on.proc, control.proc]) p.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,26 +1,38 @@
 import { BatchRing, BatchRings } from './batch-ring';
+import { ALIGN } from './trace-wire';
+
+const aligned = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
 
 describe('BatchRing', () => {
   it('hands out regions one after another, wraps around when the oldest are freed, refuses when full', () => {
-    const ring = new BatchRing(100);
+    const ring = new BatchRing(104);
     const a = ring.reserve(40);
     const b = ring.reserve(40);
     expect(a?.byteOffset).toBe(0);
     expect(b?.byteOffset).toBe(40);
-    expect(ring.reserve(30)).toBeNull(); // 20 left at the end, nothing free at the start
+    expect(ring.reserve(30)).toBeNull(); // 24 left at the end, nothing free at the start
     ring.releaseOldest(); // a
-    const c = ring.reserve(30); // wraps: 0..30
+    const c = ring.reserve(30); // wraps: 0..32
     expect(c?.byteOffset).toBe(0);
-    expect(ring.reserve(20)).toBeNull(); // 30..40 is all that is free before b
-    expect(ring.reserve(10)?.byteOffset).toBe(30);
-    ring.releaseOldest(); // b: the run is unbroken again, 40..100 free
-    expect(ring.reserve(60)?.byteOffset).toBe(40);
-    expect(ring.used()).toBe(100);
+    expect(c?.length).toBe(30);
+    expect(ring.reserve(9)).toBeNull(); // 32..40 is all that is free before b
+    expect(ring.reserve(8)?.byteOffset).toBe(32);
+    ring.releaseOldest(); // b: the run is unbroken again, 40..104 free
+    expect(ring.reserve(64)?.byteOffset).toBe(40);
+    expect(ring.used()).toBe(104);
     for (let i = 0; i < 3; i++) ring.releaseOldest();
     expect(ring.used()).toBe(0);
-    expect(ring.reserve(100)?.byteOffset).toBe(0);
+    expect(ring.reserve(104)?.byteOffset).toBe(0);
     expect(ring.reserve(0)).toBeNull();
-    expect(new BatchRing(10).reserve(11)).toBeNull();
+    expect(new BatchRing(16).reserve(17)).toBeNull();
+  });
+
+  it('starts every region at a multiple of ALIGN, sized as asked', () => {
+    const ring = new BatchRing(64);
+    const a = ring.reserve(3)!;
+    const b = ring.reserve(5)!;
+    expect([a.byteOffset, a.length, b.byteOffset, b.length]).toEqual([0, 3, ALIGN, 5]);
+    expect(ring.used()).toBe(2 * ALIGN);
   });
 
   it('never hands out bytes still in use (random sizes, freed oldest first)', () => {
@@ -42,8 +54,9 @@ describe('BatchRing', () => {
       if (!region) continue;
       const fill = step % 251;
       region.fill(fill);
+      expect(region.byteOffset % ALIGN).toBe(0);
       live.push({ at: region.byteOffset, size, fill });
-      expect(ring.used()).toBe(live.reduce((n, r) => n + r.size, 0));
+      expect(ring.used()).toBe(live.reduce((n, r) => n + aligned(r.size), 0));
     }
   });
 
@@ -65,9 +78,9 @@ describe('BatchRings', () => {
     expect(b.buffer).not.toBe(a.buffer);
     const c = rings.reserve(30)!; // fits in the first ring, after a
     expect(c.buffer).toBe(a.buffer);
-    expect(c.byteOffset).toBe(60);
+    expect(c.byteOffset).toBe(64);
     const d = rings.reserve(90)!; // a third ring
-    expect(rings.stats()).toEqual({ rings: 3, used: 240 });
+    expect(rings.stats()).toEqual({ rings: 3, used: 256 });
     expect(rings.reserve(90)).toBeNull(); // a fourth would pass maxBytes
     expect(rings.reserve(101)).toBeNull(); // larger than a ring
     expect([a, b, c, d].every((x) => rings.owns(x))).toBe(true);
@@ -75,13 +88,13 @@ describe('BatchRings', () => {
     // Stored in the order sent: a, b, c, d.
     rings.release(a);
     rings.release(b); // the second ring is empty: kept for now
-    expect(rings.stats()).toEqual({ rings: 3, used: 120 });
+    expect(rings.stats()).toEqual({ rings: 3, used: 128 });
     now += 10;
     const e = rings.reserve(70)!; // into the empty second ring: in use again
     expect(e.buffer).toBe(b.buffer);
     now += 100;
     rings.release(c);
-    expect(rings.stats()).toEqual({ rings: 3, used: 160 });
+    expect(rings.stats()).toEqual({ rings: 3, used: 168 });
     rings.release(d); // the third ring is empty
     now += 49;
     rings.release(e); // the second is empty; the third only 49 ms
@@ -96,7 +109,7 @@ describe('BatchRings', () => {
     now += 50;
     rings.release(rings.reserve(10)!);
     expect(rings.stats()).toEqual({ rings: 1, used: 0 }); // the first ring stays
-    expect(rings.reserve(100)?.buffer).toBe(a.buffer);
+    expect(rings.reserve(96)?.buffer).toBe(a.buffer); // the most a ring of 100 holds in one region
   });
 
   it('never hands out bytes still in use across its rings (random sizes, freed in the order reserved)', () => {
@@ -122,7 +135,7 @@ describe('BatchRings', () => {
       live.push({ region, fill });
       const { rings: n, used } = rings.stats();
       expect(n).toBeLessThanOrEqual(4);
-      expect(used).toBe(live.reduce((s, r) => s + r.region.length, 0));
+      expect(used).toBe(live.reduce((s, r) => s + aligned(r.region.length), 0));
     }
     expect(refused).toBeGreaterThan(0); // the bound was reached at times
     while (live.length > 0) rings.release(live.shift()!.region);

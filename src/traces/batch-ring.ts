@@ -1,3 +1,5 @@
+import { ALIGN } from './trace-wire';
+
 /**
  * Shared memory for trace batches on their way to the worker: the writer packs a batch straight
  * into a region of one SharedArrayBuffer and posts a view of it, which the worker reads in place
@@ -20,9 +22,14 @@ export class BatchRing {
     this.buffer = new SharedArrayBuffer(size);
   }
 
-  /** Room for `size` bytes after the regions in use, or null when there is none. */
-  reserve(size: number): Buffer | null {
-    if (size <= 0 || size > this.size) return null;
+  /**
+   * Room for `size` bytes after the regions in use, or null when there is none. Every region
+   * starts at a multiple of ALIGN (sizes are rounded up to one), so that copies into it can be
+   * word-aligned (trace-wire.ts).
+   */
+  reserve(bytes: number): Buffer | null {
+    const size = (bytes + ALIGN - 1) & ~(ALIGN - 1);
+    if (bytes <= 0 || size > this.size) return null;
     let at: number;
     const oldest = this.regions[0];
     if (!oldest) {
@@ -39,7 +46,7 @@ export class BatchRing {
     this.regions.push({ at, size });
     this.head = at + size;
     this.usedBytes += size;
-    return Buffer.from(this.buffer, at, size);
+    return Buffer.from(this.buffer, at, bytes);
   }
 
   /** Frees the oldest region still in use. */

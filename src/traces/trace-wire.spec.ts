@@ -1,6 +1,7 @@
 import { callRecord, sseBytes } from '../../test/support/call-records';
 import { faultOf } from './trace-pipeline';
-import { BatchBuilder, BatchReader, decodeBatch, encodeBatch, packBatch, readValues, unpackBatch } from './trace-wire';
+import { BatchRing } from './batch-ring';
+import { ALIGN, BatchBuilder, BatchReader, decodeBatch, encodeBatch, packBatch, readValues, unpackBatch } from './trace-wire';
 
 const opts = { replay: false, storeBodies: true, jsonl: null };
 
@@ -238,5 +239,29 @@ describe('trace wire values', () => {
     expect(two.jsonl).toBeNull();
     expect(decodeBatch(two).map((q) => [q.rec.id, q.turn, q.rec.request])).toEqual([[b.id, 2, { model: 'other', messages: [1] }]]);
     expect(() => unpackBatch(new Uint8Array(3), false)).toThrow(/too short/);
+  });
+
+  it('starts the values and the arena at multiples of ALIGN in a ring region, whatever the jsonl path', () => {
+    const ring = new BatchRing(64 * 1024);
+    for (let n = 0; n < 2 * ALIGN; n++) {
+      const request = { model: 'm', messages: [{ role: 'user', content: 'x'.repeat(n) }] };
+      const rec = callRecord(request.messages, null, {
+        request,
+        requestBytes: Buffer.from(JSON.stringify(request)),
+        response: { kind: 'sse', chunks: sseBytes(['a'.repeat(n + 1)]) },
+      });
+      const jsonl = n % 3 === 0 ? null : `/tmp/${'t'.repeat(n)}.jsonl`;
+      const packed = packBatch(encodeBatch([{ rec, turn: null }], n + 1, { ...opts, jsonl }), (size) => ring.reserve(size)!);
+      expect(packed.bytes.byteOffset % ALIGN).toBe(0);
+      const batch = unpackBatch(packed.bytes, false);
+      expect([batch.values.byteOffset % ALIGN, batch.arena.byteOffset % ALIGN]).toEqual([0, 0]);
+      expect(batch.jsonl).toBe(jsonl);
+      const [back] = decodeBatch(batch);
+      expect(back?.rec.request).toEqual(request);
+      const chunks = back?.rec.response.kind === 'sse' ? back.rec.response.chunks : [];
+      expect(Buffer.concat(chunks).equals(Buffer.concat(sseBytes(['a'.repeat(n + 1)])))).toBe(true);
+    }
+    const truncated = packBatch(encodeBatch([{ rec: callRecord([], null), turn: null }], 1, opts)).bytes.subarray(0, 25);
+    expect(() => unpackBatch(truncated, false)).toThrow(/truncated/);
   });
 });

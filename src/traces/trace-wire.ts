@@ -43,27 +43,38 @@ export interface PackedBatch {
   bytes: Uint8Array;
 }
 
-/** Header: seq (f64), count (u32), storeBodies (u8), jsonl length (u32, 0xffffffff: none), values length (u32). */
-const HEADER = 8 + 4 + 1 + 4 + 4;
+/**
+ * Header: seq (f64), count (u32), storeBodies (u8), jsonl length (u32, 0xffffffff: none), values
+ * length (u32), padded to 24 bytes. The jsonl path, the values and the arena each start at a
+ * multiple of ALIGN: a batch is copied into shared memory, and V8 copies into a SharedArrayBuffer
+ * word by word only when source and destination are both word-aligned (byte by byte otherwise, about
+ * three times slower: ~0.78 against ~0.23 µs for 3.5 KB here).
+ */
+const HEADER = 24;
 const NO_JSONL = 0xffffffff;
+/** Alignment of each section of a packed batch (and of a ring's regions: batch-ring.ts). */
+export const ALIGN = 8;
+const aligned = (n: number): number => (n + ALIGN - 1) & ~(ALIGN - 1);
 
 /**
  * Packs a batch into a buffer of its exact size from `alloc` (shared memory: see batch-ring.ts),
- * or from the heap's outside (Buffer.allocUnsafeSlow) without one.
+ * or from the heap's outside (Buffer.allocUnsafeSlow) without one. The builder's buffers start at
+ * offset 0 of their own memory, so with an aligned `out` every copy below is word-aligned.
  */
 export function packBatch(batch: WireBatch, alloc?: (size: number) => Buffer): PackedBatch {
   const jsonl = batch.jsonl === null ? null : Buffer.from(batch.jsonl, 'utf8');
-  const size = HEADER + (jsonl?.length ?? 0) + batch.values.byteLength + batch.arena.byteLength;
+  const valuesAt = aligned(HEADER + (jsonl?.length ?? 0));
+  const arenaAt = aligned(valuesAt + batch.values.byteLength);
+  const size = arenaAt + batch.arena.byteLength;
   const out = alloc?.(size) ?? Buffer.allocUnsafeSlow(size);
   out.writeDoubleLE(batch.seq, 0);
   out.writeUInt32LE(batch.count, 8);
   out[12] = batch.storeBodies ? 1 : 0;
   out.writeUInt32LE(jsonl === null ? NO_JSONL : jsonl.length, 13);
   out.writeUInt32LE(batch.values.byteLength, 17);
-  let at = HEADER;
-  if (jsonl) at += jsonl.copy(out, at);
-  out.set(batch.values, at);
-  out.set(batch.arena, at + batch.values.byteLength);
+  if (jsonl) jsonl.copy(out, HEADER);
+  out.set(batch.values, valuesAt);
+  out.set(batch.arena, arenaAt);
   return { seq: batch.seq, count: batch.count, bytes: out };
 }
 
@@ -73,21 +84,24 @@ export function unpackBatch(bytes: Uint8Array, replay: boolean): WireBatch {
   if (buf.length < HEADER) throw new Error('trace batch too short');
   const jsonlLength = buf.readUInt32LE(13);
   const valuesLength = buf.readUInt32LE(17);
-  let at = HEADER;
   let jsonl: string | null = null;
+  let valuesAt = HEADER;
   if (jsonlLength !== NO_JSONL) {
-    jsonl = buf.toString('utf8', at, at + jsonlLength);
-    at += jsonlLength;
+    if (HEADER + jsonlLength > buf.length) throw new Error('trace batch truncated');
+    jsonl = buf.toString('utf8', HEADER, HEADER + jsonlLength);
+    valuesAt += jsonlLength;
   }
-  if (at + valuesLength > buf.length) throw new Error('trace batch truncated');
+  valuesAt = aligned(valuesAt);
+  const arenaAt = aligned(valuesAt + valuesLength);
+  if (arenaAt > buf.length) throw new Error('trace batch truncated');
   return {
     seq: buf.readDoubleLE(0),
     count: buf.readUInt32LE(8),
     replay,
     storeBodies: buf[12] === 1,
     jsonl,
-    values: buf.subarray(at, at + valuesLength),
-    arena: buf.subarray(at + valuesLength),
+    values: buf.subarray(valuesAt, valuesAt + valuesLength),
+    arena: buf.subarray(arenaAt),
   };
 }
 
