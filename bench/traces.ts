@@ -4,8 +4,9 @@
  * 1. Writer alone: N CallRecords queued at once into a TraceWriter (worker thread, own
  *    connection); traces/s until all are stored, and the main thread's event-loop delay meanwhile.
  *    SQLite, and PostgreSQL when a server answers at TEST_PG_URL.
- * 2. Proxy with traces ON against traces OFF (two gateways from dist/main.js, same config but
- *    `traces.enabled`), interleaved rounds at concurrency 100, non-stream and stream.
+ * 2. Proxy with traces ON against traces OFF (gateways from dist/main.js, same config but
+ *    `traces.enabled`), interleaved rounds at concurrency 100, non-stream and stream, beside a
+ *    control: a second OFF gateway in the same rounds (what the method reads between equals).
  * 3. The ON gateway (its database pre-filled with 100k traces) quiet, then with a concurrent
  *    `q` search and filtered-list load on /api/records, interleaved.
  *
@@ -60,6 +61,8 @@ const QUERY_CLIENTS = Number(process.env.TRACES_QUERY_CLIENTS ?? 2);
 /** Saturation longer than the worker holds its writes for (5 s): what a sustained overload costs. */
 const SUSTAINED_MS = Number(process.env.TRACES_SUSTAINED_MS ?? 15_000);
 const SUSTAINED_ROUNDS = Number(process.env.TRACES_SUSTAINED_ROUNDS ?? 2);
+/** Rounds of the closed loop at CONCURRENCY (each: OFF, ON and the control, in rotating turns). */
+const CLOSED_ROUNDS = Number(process.env.TRACES_ROUNDS ?? 8);
 const MASTER = 'bench-master-key';
 /** Parts to run: writer, onoff, search (all by default). */
 const PARTS = new Set((process.env.TRACES_PARTS ?? 'writer,onoff,search').split(','));
@@ -425,7 +428,8 @@ export async function runTracesBench(): Promise<string> {
             ? () => runPaced(url(g), body, rate, DURATION_MS)
             : () => runLoad(url(g), body, CONCURRENCY, load === 'sustained' ? SUSTAINED_MS : DURATION_MS);
         const acc: Record<'off' | 'on' | 'control', Measured[]> = { off: [], on: [], control: [] };
-        for (let r = 0; r < (load === 'sustained' ? SUSTAINED_ROUNDS : ROUNDS); r++) {
+        const rounds = load === 'sustained' ? SUSTAINED_ROUNDS : load === 'closed' ? CLOSED_ROUNDS : ROUNDS;
+        for (let r = 0; r < rounds; r++) {
           // The closed loop also measures a second OFF gateway (the control: what the method reads
           // between two identical gateways), the three in turns that rotate round by round.
           const turns: Array<() => Promise<void>> = [
@@ -487,7 +491,7 @@ export async function runTracesBench(): Promise<string> {
       }
     }
     out.push(
-      `\nProxy with traces ON vs OFF (${ROUNDS} interleaved rounds of ${DURATION_MS} ms, ratios and added p99 as the median of each round's pair, p99 columns the median round; closed loop at concurrency ${CONCURRENCY}, then open loop at half OFF's rate, then ${SUSTAINED_ROUNDS} rounds of ${SUSTAINED_MS} ms at concurrency ${CONCURRENCY}, longer than the worker holds its writes while the proxy is saturated (5 s); targets at c=${CONCURRENCY}: ON/OFF ≥ 0.9, added p99 ≤ 1 ms; ms). CPU per request from /proc: main thread, and the ON gateway's other threads beyond OFF's (the trace worker). Backlog: traces not yet stored when a round ended, and ms until all were (the trace threads run at nice ${TRACE_THREAD_NICE} and yield to the proxy). Not sent: open-loop starts skipped because 200 requests were already waiting\n`,
+      `\nProxy with traces ON vs OFF (interleaved rounds of ${DURATION_MS} ms: ${CLOSED_ROUNDS} in the closed loop, each with a control — a second OFF gateway, what the method reads where there is nothing to find — in turns that rotate round by round, ${ROUNDS} in the open loop; ratios and added p99 as the median of each round's pair, p99 columns the median round; closed loop at concurrency ${CONCURRENCY}, then open loop at half OFF's rate, then ${SUSTAINED_ROUNDS} rounds of ${SUSTAINED_MS} ms at concurrency ${CONCURRENCY}, longer than the worker holds its writes while the proxy is saturated (5 s); targets at c=${CONCURRENCY}: ON/OFF ≥ 0.9, added p99 ≤ 1 ms; ms). CPU per request from /proc: main thread, and the ON gateway's other threads beyond OFF's (the trace worker). Backlog: traces not yet stored when a round ended, and ms until all were (the trace threads run at nice ${TRACE_THREAD_NICE} and yield to the proxy). Not sent: open-loop starts skipped because 200 requests were already waiting\n`,
       table(
         [
           'mode',

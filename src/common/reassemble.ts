@@ -153,7 +153,8 @@ export function reassembleChatStream(chunks: readonly ChatCompletionChunk[]): Ch
  * data that is not JSON and `data: [DONE]` are skipped; LF, CRLF and CR line ends are accepted.
  */
 export function chatChunksFromSse(buffers: readonly Buffer[]): ChatCompletionChunk[] {
-  let text = Buffer.concat(buffers).toString('utf8');
+  // One buffer (a trace's stream, a view of shared memory) is decoded where it is, not copied.
+  let text = (buffers.length === 1 ? (buffers[0] as Buffer) : Buffer.concat(buffers)).toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const out: ChatCompletionChunk[] = [];
   let data: string[] = [];
