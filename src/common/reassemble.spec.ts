@@ -222,6 +222,10 @@ describe('chatChunksFromSse', () => {
     const cr = Buffer.from(sse(chunks).replace(/\n/g, '\r'));
     expect(chatChunksFromSse([cr])).toEqual(chunks);
     expect(chatChunksFromSse([Buffer.from('data: {"a":\ndata: 1}\n\n')])).toEqual([{ a: 1 }]);
+    // LF ends but for one CRLF event: still every event
+    const mixed = sse(chunks).replace('\n\n', '\r\n\r\n');
+    expect(mixed.includes('\r')).toBe(true);
+    expect(chatChunksFromSse([Buffer.from(mixed)])).toEqual(chunks);
   });
 
   it('skips non-JSON data, comments and [DONE]', () => {

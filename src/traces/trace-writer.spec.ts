@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { callRecord } from '../../test/support/call-records';
 import type { TraceDraft } from './trace-builder';
 import type { TraceSink } from './trace-pipeline';
@@ -131,6 +132,23 @@ describe('TraceWriter', () => {
       expect(sink.stored.map((d) => (d.request as { messages: Array<{ content: string }> }).messages[0]!.content)).toEqual(
         ['busy 0', 'busy 1', 'busy 2', 'busy 3', 'quiet'],
       );
+    });
+
+    it('holds from the first batch of a burst that follows an idle spell (the loop measured while that batch gathered)', async () => {
+      const sink = new FakeSink();
+      const w = writer(sink, { intervalMs: 20 }); // the event loop's own utilisation, from perf_hooks
+      w.record(rec('before'));
+      await sleep(300); // stored; then the loop idles
+      expect(sink.stored).toHaveLength(1);
+      const until = performance.now() + 80;
+      for (let i = 0; i < 3; i++) w.record(rec(`burst ${i}`));
+      while (performance.now() < until) {
+        // the event loop saturated: the batch's send is due meanwhile
+      }
+      await sleep(40);
+      expect(sink.stored).toHaveLength(1); // held: busy since the burst's first record
+      await sleep(300);
+      expect(sink.stored).toHaveLength(4);
     });
 
     it('a hold ends on its own when no batch renews it', async () => {

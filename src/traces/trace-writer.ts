@@ -30,7 +30,7 @@ export interface TraceWriterOptions {
   logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   /** Called with each stored trace (per-key accounting may hook here). */
   onStored?: (t: StoredSummary) => void;
-  /** Share of the time the event loop was busy since the last call (tests); default: perf_hooks. */
+  /** Share of the time the event loop was busy while the batch now sent gathered (tests); default: perf_hooks. */
   loopBusy?: () => number;
 }
 
@@ -45,7 +45,8 @@ const DEFAULT_RING_BYTES = 32 * 1024 * 1024;
 const DEFAULT_MAX_QUEUE = 200_000;
 const DEFAULT_MAX_QUEUE_BYTES = 256 * 1024 * 1024;
 /**
- * While the event loop is busier than this, the worker is asked to hold its writes (a saturated
+ * While the event loop is busier than this (over the time a batch gathered), the worker is asked
+ * to hold its writes (a saturated
  * proxy loses throughput to a worker running beside it, even a niced one: they share caches,
  * memory bandwidth and, on small machines, cores) — as long as the backlog stays under half the
  * queue's bounds and its oldest batch is younger than HOLD_MAX_MS. Past either, writes go on.
@@ -53,14 +54,28 @@ const DEFAULT_MAX_QUEUE_BYTES = 256 * 1024 * 1024;
 const HOLD_BUSY = 0.9;
 const HOLD_MAX_MS = 5000;
 
-/** The share of time the event loop was busy since the previous call. */
-function loopBusyMeter(): () => number {
-  let last: EventLoopUtilization = performance.eventLoopUtilization();
-  return () => {
-    const now = performance.eventLoopUtilization();
-    const share = performance.eventLoopUtilization(now, last).utilization;
-    last = now;
-    return share;
+/**
+ * The share of time the event loop was busy over a span that `mark()` opens (the first record of
+ * a batch) and `busy()` closes (its send): the span is the batch's own, so the first batch of a
+ * burst that follows an idle spell is judged by the burst, not by the idle time before it.
+ */
+interface LoopMeter {
+  mark(): void;
+  busy(): number;
+}
+
+function loopMeter(): LoopMeter {
+  let from: EventLoopUtilization = performance.eventLoopUtilization();
+  return {
+    mark: () => {
+      from = performance.eventLoopUtilization();
+    },
+    busy: () => {
+      const now = performance.eventLoopUtilization();
+      const share = performance.eventLoopUtilization(now, from).utilization;
+      from = now;
+      return share;
+    },
   };
 }
 /** Most records in one message: cloning a message is main-thread work, so bursts are spread out. */
@@ -88,7 +103,7 @@ export class TraceWriter implements CallRecorder {
   private readonly maxQueue: number;
   private readonly maxQueueBytes: number;
   private readonly intervalMs: number;
-  private readonly loopBusy: () => number;
+  private readonly loop: LoopMeter;
 
   constructor(
     private readonly connect: LinkFactory,
@@ -97,7 +112,8 @@ export class TraceWriter implements CallRecorder {
     this.maxQueue = opts.maxQueue ?? DEFAULT_MAX_QUEUE;
     this.maxQueueBytes = opts.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
     this.intervalMs = opts.intervalMs ?? 20;
-    this.loopBusy = opts.loopBusy ?? loopBusyMeter();
+    const given = opts.loopBusy;
+    this.loop = given ? { mark: () => undefined, busy: given } : loopMeter();
     const ringBytes = opts.ringBytes ?? DEFAULT_RING_BYTES;
     this.rings = ringBytes > 0 ? new BatchRings(ringBytes, Math.max(ringBytes, this.maxQueueBytes)) : null;
   }
@@ -119,6 +135,7 @@ export class TraceWriter implements CallRecorder {
       this.dropped++;
       return false;
     }
+    if (this.pending.count === 0) this.loop.mark();
     if (!this.pending.add({ rec, turn }, this.onSkip)) return true;
     // A burst leaves in batches of MAX_POST, one per turn of the event loop.
     if (this.pending.count >= MAX_POST) this.sendSoon(0);
@@ -211,7 +228,7 @@ export class TraceWriter implements CallRecorder {
 
   /** Whether the worker should hold its writes now (see HOLD_BUSY). */
   private holdWrites(now: number): boolean {
-    const busy = this.loopBusy() >= HOLD_BUSY;
+    const busy = this.loop.busy() >= HOLD_BUSY;
     if (!busy) return false;
     const oldest = this.sent[0];
     return (
