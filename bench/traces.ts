@@ -317,6 +317,29 @@ function queryLoad(
 const BODIES = BENCH_BODIES;
 
 /**
+ * The columns both rows of a pair share: OFF's and the other gateway's rps and p99, the paired
+ * ratio and the paired added p99, and main-thread CPU per request with OFF's over the other's.
+ */
+function pairColumns(off: Measured[], other: Measured[]): string[] {
+  const rps = (ms: Measured[]): number[] => ms.map((x) => x.load.rps);
+  const p99 = (ms: Measured[]): number[] => ms.map((x) => x.load.p99);
+  const main = (ms: Measured[]): number[] => ms.map((x) => x.mainUs);
+  return [
+    fmt(avg(rps(off)), 0),
+    fmt(avg(rps(other)), 0),
+    fmt(pairedRatio(rps(off), rps(other)), 3),
+    fmt(median(p99(off)), 3),
+    fmt(median(p99(other)), 3),
+    fmt(median(other.map((x, i) => x.load.p99 - (off[i]?.load.p99 ?? NaN))), 3),
+    fmt(avg(main(off)), 0),
+    fmt(avg(main(other)), 0),
+    fmt(pairedRatio(main(other), main(off)), 3),
+  ];
+}
+
+const errorsOf = (ms: Measured[]): string => String(ms.reduce((a, x) => a + x.load.errors, 0));
+
+/**
  * OFF against a second, identical OFF gateway measured in the same rounds: the ratio and the added
  * p99 the method reads where there is no difference to find, beside ON's.
  */
@@ -324,32 +347,12 @@ function controlRow(mode: string, off: Measured[], control: Measured[]): string[
   return [
     mode,
     `c=${CONCURRENCY}, control: OFF vs a 2nd OFF`,
-    fmt(avg(off.map((x) => x.load.rps)), 0),
-    fmt(avg(control.map((x) => x.load.rps)), 0),
-    fmt(
-      pairedRatio(
-        off.map((x) => x.load.rps),
-        control.map((x) => x.load.rps),
-      ),
-      3,
-    ),
-    fmt(median(off.map((x) => x.load.p99)), 3),
-    fmt(median(control.map((x) => x.load.p99)), 3),
-    fmt(median(control.map((x, i) => x.load.p99 - (off[i]?.load.p99 ?? NaN))), 3),
-    fmt(avg(off.map((x) => x.mainUs)), 0),
-    fmt(avg(control.map((x) => x.mainUs)), 0),
-    fmt(
-      pairedRatio(
-        control.map((x) => x.mainUs),
-        off.map((x) => x.mainUs),
-      ),
-      3,
-    ),
+    ...pairColumns(off, control),
     '—',
     '—',
     '—',
     '—',
-    String(off.concat(control).reduce((a, x) => a + x.load.errors, 0)),
+    errorsOf(off.concat(control)),
     '—',
   ];
 }
@@ -449,9 +452,9 @@ export async function runTracesBench(): Promise<string> {
           }
           for (let t = 0; t < turns.length; t++) await turns[(t + r) % turns.length]!();
         }
-        const m = (k: 'off' | 'on', f: keyof LoadResult): number => avg(acc[k].map((x) => Number(x.load[f])));
-        const c = (k: 'off' | 'on', f: 'mainUs' | 'otherUs'): number => avg(acc[k].map((x) => x[f]));
-        if (load === 'closed') rate = Math.round(m('off', 'rps') / 2);
+        const other = (f: 'otherUs' | 'backlog' | 'drainMs' | 'dropped'): number[] =>
+          acc.on.map((x) => x[f] ?? 0);
+        if (load === 'closed') rate = Math.round(avg(acc.off.map((x) => x.load.rps)) / 2);
         rows.push([
           mode,
           paced
@@ -459,32 +462,12 @@ export async function runTracesBench(): Promise<string> {
             : load === 'sustained'
               ? `c=${CONCURRENCY}, ${SUSTAINED_MS / 1000} s`
               : `c=${CONCURRENCY}`,
-          fmt(m('off', 'rps'), 0),
-          fmt(m('on', 'rps'), 0),
-          fmt(
-            pairedRatio(
-              acc.off.map((x) => x.load.rps),
-              acc.on.map((x) => x.load.rps),
-            ),
-            3,
-          ),
-          fmt(median(acc.off.map((x) => x.load.p99)), 3),
-          fmt(median(acc.on.map((x) => x.load.p99)), 3),
-          fmt(median(acc.on.map((x, i) => x.load.p99 - (acc.off[i]?.load.p99 ?? NaN))), 3),
-          fmt(c('off', 'mainUs'), 0),
-          fmt(c('on', 'mainUs'), 0),
-          fmt(
-            pairedRatio(
-              acc.on.map((x) => x.mainUs),
-              acc.off.map((x) => x.mainUs),
-            ),
-            3,
-          ),
-          fmt(c('on', 'otherUs') - c('off', 'otherUs'), 0),
-          fmt(Math.max(...acc.on.map((x) => x.backlog ?? 0)), 0),
-          fmt(Math.max(...acc.on.map((x) => x.drainMs ?? 0)), 0),
-          fmt(Math.max(...acc.on.map((x) => x.dropped ?? 0)), 0),
-          String(acc.off.concat(acc.on).reduce((a, x) => a + x.load.errors, 0)),
+          ...pairColumns(acc.off, acc.on),
+          fmt(avg(other('otherUs')) - avg(acc.off.map((x) => x.otherUs)), 0),
+          fmt(Math.max(...other('backlog')), 0),
+          fmt(Math.max(...other('drainMs')), 0),
+          fmt(Math.max(...other('dropped')), 0),
+          errorsOf(acc.off.concat(acc.on)),
           paced ? `${sum(acc.off, 'skipped')} / ${sum(acc.on, 'skipped')}` : '—',
         ]);
         if (acc.control.length > 0) rows.push(controlRow(mode, acc.off, acc.control));

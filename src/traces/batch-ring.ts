@@ -1,4 +1,4 @@
-import { ALIGN } from './trace-wire';
+import { aligned } from './trace-wire';
 
 /**
  * Shared memory for trace batches on their way to the worker: the writer packs a batch straight
@@ -28,7 +28,7 @@ export class BatchRing {
    * word-aligned (trace-wire.ts).
    */
   reserve(bytes: number): Buffer | null {
-    const size = (bytes + ALIGN - 1) & ~(ALIGN - 1);
+    const size = aligned(bytes);
     if (bytes <= 0 || size > this.size) return null;
     let at: number;
     const oldest = this.regions[0];

@@ -54,7 +54,8 @@ const HEADER = 24;
 const NO_JSONL = 0xffffffff;
 /** Alignment of each section of a packed batch (and of a ring's regions: batch-ring.ts). */
 export const ALIGN = 8;
-const aligned = (n: number): number => (n + ALIGN - 1) & ~(ALIGN - 1);
+/** `n` rounded up to a multiple of ALIGN. */
+export const aligned = (n: number): number => (n + ALIGN - 1) & ~(ALIGN - 1);
 
 /**
  * Packs a batch into a buffer of its exact size from `alloc` (shared memory: see batch-ring.ts),

@@ -46,9 +46,8 @@ const DEFAULT_MAX_QUEUE = 200_000;
 const DEFAULT_MAX_QUEUE_BYTES = 256 * 1024 * 1024;
 /**
  * While the event loop is busier than this (over the time a batch gathered), the worker is asked
- * to hold its writes (a saturated
- * proxy loses throughput to a worker running beside it, even a niced one: they share caches,
- * memory bandwidth and, on small machines, cores) — as long as the backlog stays under half the
+ * to hold its writes (a saturated proxy loses throughput to a worker running beside it, even a
+ * niced one: they share caches, memory bandwidth and, on small machines, cores) — as long as the backlog stays under half the
  * queue's bounds and its oldest batch is younger than HOLD_MAX_MS. Past either, writes go on.
  */
 const HOLD_BUSY = 0.9;
