@@ -70,40 +70,74 @@ export class BatchRing {
   }
 }
 
+/** Page size assumed by touchPages (where pages are larger, more touches than needed). */
+const PAGE_BYTES = 4096;
+
+/**
+ * Faults every page of `buffer` in (a write to each), keeping its contents: a compare-exchange of
+ * 0 for 0 stores nothing new and cannot lose a write made at the same time by another thread, so
+ * a ring that is already in use can be touched. Memory touched for the first time costs a page
+ * fault per page (2–10 µs each on a virtual machine); the trace worker pays it for a ring made
+ * ahead of need, instead of the main thread packing batches into it under load.
+ */
+export function touchPages(buffer: SharedArrayBuffer): void {
+  const words = new Int32Array(buffer, 0, buffer.byteLength >> 2);
+  for (let i = 0; i < words.length; i += PAGE_BYTES / 4) Atomics.compareExchange(words, i, 0, 0);
+}
+
 /**
  * Rings of `segmentBytes` each, up to `maxBytes` in all: a backlog that fills the first ring gets
  * another one instead of batches of their own. Every ring but the first is let go once it has
- * been empty for `idleMs`: memory touched for the first time costs a page fault per page, paid by
- * the thread that packs the batch, so a ring is kept through a burst of backlogs rather than
- * allocated afresh for each. Each ring frees its regions oldest first: batches are stored in the
- * order they were sent, and the batches of one ring are a part of that order.
+ * been empty for `idleMs`. Memory touched for the first time costs a page fault per page, so the
+ * next ring is made ahead of need, once the rings in use are more than half full, and handed to
+ * `prepare` (the writer has the trace worker touch its pages: touchPages); `warm()` does the same
+ * for the first ring. A spare ring not taken into use within `idleMs` is let go as well. Each ring
+ * frees its regions oldest first: batches are stored in the order they were sent, and the batches
+ * of one ring are a part of that order.
  */
 export class BatchRings {
   private readonly rings: BatchRing[] = [];
   /** When each ring last became empty (0: in use). */
   private readonly emptySince: number[] = [];
+  /** The next ring, made ahead of need, and when it was made. */
+  private spare: { ring: BatchRing; since: number } | null = null;
 
   constructor(
     readonly segmentBytes: number,
     readonly maxBytes: number,
     private readonly idleMs = 30_000,
     private readonly now: () => number = Date.now,
+    private readonly prepare: ((buffer: SharedArrayBuffer) => void) | null = null,
   ) {}
 
-  /** Room for `size` bytes in the first ring that has it (a new ring when none has), or null. */
+  /** Makes the first ring now (before the first batch) and hands it to `prepare`. */
+  warm(): void {
+    if (this.rings.length === 0 && !this.spare) this.makeSpare();
+  }
+
+  /** Room for `size` bytes in the first ring that has it (the spare, or a new ring, when none has), or null. */
   reserve(size: number): Buffer | null {
     for (let i = 0; i < this.rings.length; i++) {
       const region = this.rings[i]!.reserve(size);
       if (region) {
         this.emptySince[i] = 0;
+        this.spareIfDue();
         return region;
       }
     }
-    if (size > this.segmentBytes || (this.rings.length + 1) * this.segmentBytes > this.maxBytes) return null;
-    const ring = new BatchRing(this.segmentBytes);
+    if (size > this.segmentBytes) return null;
+    let ring: BatchRing;
+    if (this.spare) {
+      ring = this.spare.ring;
+      this.spare = null;
+    } else if (this.heldBytes() + this.segmentBytes <= this.maxBytes) {
+      ring = new BatchRing(this.segmentBytes);
+    } else return null;
     this.rings.push(ring);
     this.emptySince.push(0);
-    return ring.reserve(size);
+    const region = ring.reserve(size);
+    this.spareIfDue();
+    return region;
   }
 
   /** Whether `bytes` is a region of one of these rings. */
@@ -119,7 +153,7 @@ export class BatchRings {
     ring.releaseOldest();
     const now = this.now();
     if (ring.used() === 0) this.emptySince[i] = now;
-    // Rings past the first that have stayed empty long enough are let go.
+    // Rings past the first that have stayed empty long enough are let go, and so is a spare.
     for (let j = this.rings.length - 1; j > 0; j--) {
       const since = this.emptySince[j]!;
       if (since > 0 && now - since >= this.idleMs) {
@@ -127,10 +161,44 @@ export class BatchRings {
         this.emptySince.splice(j, 1);
       }
     }
+    if (this.spare && now - this.spare.since >= this.idleMs && !this.overHalf()) this.spare = null;
   }
 
-  /** Rings held, and bytes in use across them. */
-  stats(): { rings: number; used: number } {
-    return { rings: this.rings.length, used: this.rings.reduce((n, r) => n + r.used(), 0) };
+  /** Rings in use, bytes in use across them, and whether a spare ring is held. */
+  stats(): { rings: number; used: number; spare: boolean } {
+    return { rings: this.rings.length, used: this.usedBytes(), spare: this.spare !== null };
+  }
+
+  private usedBytes(): number {
+    let n = 0;
+    for (const r of this.rings) n += r.used();
+    return n;
+  }
+
+  /** Whether the rings in use are more than half full. */
+  private overHalf(): boolean {
+    return this.usedBytes() * 2 > this.rings.length * this.segmentBytes;
+  }
+
+  /** Bytes of shared memory held: the rings and the spare. */
+  private heldBytes(): number {
+    return (this.rings.length + (this.spare ? 1 : 0)) * this.segmentBytes;
+  }
+
+  /** A spare ring once the rings in use are more than half full (with room for one under maxBytes). */
+  private spareIfDue(): void {
+    if (this.spare || !this.prepare || !this.overHalf()) return;
+    if (this.heldBytes() + this.segmentBytes > this.maxBytes) return;
+    this.makeSpare();
+  }
+
+  private makeSpare(): void {
+    const ring = new BatchRing(this.segmentBytes);
+    this.spare = { ring, since: this.now() };
+    try {
+      this.prepare?.(ring.buffer);
+    } catch {
+      // not prepared: its pages fault in when it is used, as any new ring's
+    }
   }
 }

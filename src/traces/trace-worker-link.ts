@@ -6,6 +6,7 @@
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { HOLD_MS, TracePipeline, type LogLevel, type Progress, type TraceSink } from './trace-pipeline';
+import { touchPages } from './batch-ring';
 import { BatchReader, unpackBatch } from './trace-wire';
 
 export type ToWorker =
@@ -21,7 +22,9 @@ export type ToWorker =
   /** Exit at once, writing nothing more (what a crash does; handled between two statements). */
   | { type: 'exit' }
   /** Retention: delete traces created before `cutoff` (in small transactions, between batches). */
-  | { type: 'prune'; cutoff: number };
+  | { type: 'prune'; cutoff: number }
+  /** A ring made ahead of need (batch-ring.ts): fault its pages in, so the writer does not have to. */
+  | { type: 'prefault'; buffer: SharedArrayBuffer };
 
 export type FromWorker =
   /** The worker runs and has its database connection (SQLite) or will open it on first use. */
@@ -105,6 +108,7 @@ export function serve(
         return;
       case 'exit':
       case 'prune':
+      case 'prefault':
         return;
       case 'close': {
         await unpark();
@@ -122,6 +126,11 @@ export function serve(
   };
   let pruning = false;
   return (m) => {
+    if (m.type === 'prefault') {
+      // At once, beside the batches: the ring is wanted before the backlog reaches it.
+      touchPages(m.buffer);
+      return chain;
+    }
     if (m.type === 'prune') {
       // Beside the batches, not in their line: a long first pass must not hold traces back.
       if (!pruning) {

@@ -3,7 +3,7 @@ import { callRecord } from '../../test/support/call-records';
 import type { TraceDraft } from './trace-builder';
 import type { TraceSink } from './trace-pipeline';
 import type { StoredTrace } from './trace-store';
-import { inlineLink } from './trace-worker-link';
+import { inlineLink, type LinkFactory, type ToWorker } from './trace-worker-link';
 import { TraceWriter } from './trace-writer';
 
 const quiet = { warn: () => undefined, error: () => undefined };
@@ -232,6 +232,50 @@ describe('TraceWriter', () => {
       expect(w.droppedTotal()).toBe(0);
       expect(w.queueDepth()).toBe(0);
     }
+  });
+
+  it('has the worker fault in the first ring at start, and the next ring ahead of a backlog; the batches go into those rings', async () => {
+    const sink = new FakeSink();
+    const posted: ToWorker[] = [];
+    const inner = inlineLink(sink, { batchSize: 7, maxBackoffMs: 10 });
+    const spy: LinkFactory = (handlers) => {
+      const link = inner(handlers);
+      return {
+        post: (m) => {
+          posted.push(m);
+          link.post(m);
+        },
+      };
+    };
+    const w = new TraceWriter(spy, {
+      enabled: () => true,
+      storeBodies: () => true,
+      jsonl: () => undefined,
+      intervalMs: 1,
+      logger: quiet,
+      ringBytes: 8 * 1024,
+    });
+    w.start();
+    const prefaults = (): SharedArrayBuffer[] =>
+      posted.flatMap((m) => (m.type === 'prefault' ? [m.buffer] : []));
+    const batchBuffers = (): ArrayBufferLike[] => posted.flatMap((m) => (m.type === 'batch' ? [m.bytes.buffer] : []));
+    expect(prefaults()).toHaveLength(1);
+    expect(prefaults()[0]!.byteLength).toBe(8 * 1024);
+    sink.down = true;
+    const texts = Array.from({ length: 60 }, (_, i) => `message ${i} ${'y'.repeat(100)}`);
+    for (let i = 0; i < texts.length; i++) {
+      w.record(rec(texts[i]));
+      if (i % 5 === 4) await new Promise((r) => setTimeout(r, 3));
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    // The first batch went into the ring faulted in at start; the backlog reached a spare ring.
+    expect(batchBuffers()[0]).toBe(prefaults()[0]);
+    expect(prefaults().length).toBeGreaterThan(1);
+    expect(batchBuffers()).toContain(prefaults()[1]);
+    sink.down = false;
+    await w.flush();
+    expect(sink.stored.map((d) => (d.request as { messages: Array<{ content: string }> }).messages[0]!.content)).toEqual(texts);
+    await w.close();
   });
 
   it('drops only the trace the database refuses, when the database answers', async () => {

@@ -114,7 +114,13 @@ export class TraceWriter implements CallRecorder {
     const given = opts.loopBusy;
     this.loop = given ? { mark: () => undefined, busy: given } : loopMeter();
     const ringBytes = opts.ringBytes ?? DEFAULT_RING_BYTES;
-    this.rings = ringBytes > 0 ? new BatchRings(ringBytes, Math.max(ringBytes, this.maxQueueBytes)) : null;
+    // A ring made ahead of need has its pages faulted in by the worker, not by the packing here.
+    this.rings =
+      ringBytes > 0
+        ? new BatchRings(ringBytes, Math.max(ringBytes, this.maxQueueBytes), undefined, undefined, (buffer) =>
+            this.link?.post({ type: 'prefault', buffer }),
+          )
+        : null;
   }
 
   record(rec: CallRecord): void {
@@ -163,9 +169,12 @@ export class TraceWriter implements CallRecorder {
     );
   };
 
-  /** Starts the worker now (it also starts on the first batch), so the first trace does not wait for it. */
+  /**
+   * Starts the worker now (it also starts on the first batch), so the first trace does not wait
+   * for it, and has it fault the first ring's pages in before the first batch is packed there.
+   */
   start(): void {
-    this.ensureLink();
+    if (this.ensureLink()) this.rings?.warm();
   }
 
   private isReady = false;
