@@ -126,11 +126,14 @@ describe('TraceWriter', () => {
       }
       expect(sink.stored).toHaveLength(0);
       expect(w.queueDepth()).toBe(4);
-      busy = 0.5;
-      w.record(rec('quiet'));
+      busy = 0.2;
+      w.record(rec('quiet 1')); // the average over the batches: 0.76, still held
+      await sleep(20);
+      expect(sink.stored).toHaveLength(0);
+      w.record(rec('quiet 2')); // 0.59: released
       await sleep(60);
       expect(sink.stored.map((d) => (d.request as { messages: Array<{ content: string }> }).messages[0]!.content)).toEqual(
-        ['busy 0', 'busy 1', 'busy 2', 'busy 3', 'quiet'],
+        ['busy 0', 'busy 1', 'busy 2', 'busy 3', 'quiet 1', 'quiet 2'],
       );
     });
 
@@ -149,6 +152,35 @@ describe('TraceWriter', () => {
       expect(sink.stored).toHaveLength(1); // held: busy since the burst's first record
       await sleep(300);
       expect(sink.stored).toHaveLength(4);
+    });
+
+    it('a hold goes on through a dip while the loop stays busy on average, and ends once it is quiet', async () => {
+      const sink = new FakeSink();
+      const shares = [1, 1, 0.3, 1, 0.3, 0.3];
+      let at = 0;
+      const w = writer(sink, { loopBusy: () => shares[Math.min(at++, shares.length - 1)]! });
+      const batch = async (text: string): Promise<void> => {
+        w.record(rec(text));
+        await sleep(15); // sent on its own (intervalMs 1), renewing the hold well within HOLD_MS
+      };
+      for (const t of ['a', 'b', 'dip', 'c']) await batch(t);
+      expect(at).toBe(4);
+      expect(sink.stored).toHaveLength(0); // the dip (0.3) did not end the hold: the average is 0.79
+      await batch('quiet 1'); // average 0.69: still held
+      expect(sink.stored).toHaveLength(0);
+      await batch('quiet 2'); // average 0.57: released, and the backlog is written
+      await sleep(40);
+      expect(sink.stored.map((d) => (d.request as { messages: Array<{ content: string }> }).messages[0]!.content)).toEqual(
+        ['a', 'b', 'dip', 'c', 'quiet 1', 'quiet 2'],
+      );
+    });
+
+    it('a loop busy below the threshold does not start a hold', async () => {
+      const sink = new FakeSink();
+      const w = writer(sink, { loopBusy: () => 0.85 });
+      w.record(rec());
+      await sleep(40);
+      expect(sink.stored).toHaveLength(1);
     });
 
     it('a hold ends on its own when no batch renews it', async () => {

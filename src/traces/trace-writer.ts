@@ -51,6 +51,14 @@ const DEFAULT_MAX_QUEUE_BYTES = 256 * 1024 * 1024;
  * queue's bounds and its oldest batch is younger than HOLD_MAX_MS. Past either, writes go on.
  */
 const HOLD_BUSY = 0.9;
+/**
+ * Once asked, the hold goes on while the busy share, averaged over the last few batches (each
+ * batch weighs HOLD_WEIGHT), stays at or above HOLD_KEEP: a proxy at full load still has batches
+ * that read 0.3–0.8 (its load generator or upstream stalled a moment), and each one that ended
+ * the hold had the worker write its whole backlog beside the saturated proxy.
+ */
+const HOLD_KEEP = 0.6;
+const HOLD_WEIGHT = 0.3;
 const HOLD_MAX_MS = 5000;
 
 /**
@@ -103,6 +111,9 @@ export class TraceWriter implements CallRecorder {
   private readonly maxQueueBytes: number;
   private readonly intervalMs: number;
   private readonly loop: LoopMeter;
+  /** In a saturated spell (the hold asked for), and the busy share averaged over its batches. */
+  private holding = false;
+  private busyAverage = 0;
 
   constructor(
     private readonly connect: LinkFactory,
@@ -234,10 +245,17 @@ export class TraceWriter implements CallRecorder {
     this.ensureLink()?.post({ type: 'batch', bytes: batch.bytes, replay, hold });
   }
 
-  /** Whether the worker should hold its writes now (see HOLD_BUSY). */
+  /** Whether the worker should hold its writes now (see HOLD_BUSY and HOLD_KEEP). */
   private holdWrites(now: number): boolean {
-    const busy = this.loop.busy() >= HOLD_BUSY;
-    if (!busy) return false;
+    const share = this.loop.busy();
+    if (this.holding) {
+      this.busyAverage += HOLD_WEIGHT * (share - this.busyAverage);
+      this.holding = this.busyAverage >= HOLD_KEEP;
+    } else {
+      this.busyAverage = share;
+      this.holding = share >= HOLD_BUSY;
+    }
+    if (!this.holding) return false;
     const oldest = this.sent[0];
     return (
       (oldest === undefined || now - oldest.sentAt < HOLD_MAX_MS) &&
