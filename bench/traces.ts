@@ -6,7 +6,8 @@
  *    SQLite, and PostgreSQL when a server answers at TEST_PG_URL.
  * 2. Proxy with traces ON against traces OFF (gateways from dist/main.js, same config but
  *    `traces.enabled`), interleaved rounds at concurrency 100, non-stream and stream, beside a
- *    control: a second OFF gateway in the same rounds (what the method reads between equals).
+ *    control: a second OFF gateway in the same rounds (what the method reads between equals);
+ *    then the three loaded at once, each at concurrency 100 (the same window for all three).
  * 3. The ON gateway (its database pre-filled with 100k traces) quiet, then with a concurrent
  *    `q` search and filtered-list load on /api/records, interleaved.
  *
@@ -68,7 +69,7 @@ const MASTER = 'bench-master-key';
 const PARTS = new Set((process.env.TRACES_PARTS ?? 'writer,onoff,search').split(','));
 const PG_URL = process.env.TEST_PG_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 
-interface Measured {
+export interface Measured {
   load: LoadResult;
   /** Traces still queued when the load stopped, and ms until the queue was empty again. */
   backlog?: number;
@@ -79,7 +80,7 @@ interface Measured {
   otherUs: number;
 }
 
-async function measured(
+export async function measured(
   pid: number,
   url: string,
   body: string,
@@ -101,7 +102,7 @@ async function traceQueue(base: string): Promise<{ depth: number; dropped: numbe
 }
 
 /** After a round with traces ON: how far the writer fell behind, and how long it took to catch up. */
-async function drained(m: Measured, base: string): Promise<Measured> {
+export async function drained(m: Measured, base: string): Promise<Measured> {
   const t = performance.now();
   const first = await traceQueue(base);
   let q = first;
@@ -116,7 +117,7 @@ const sum = (ms: Measured[], f: 'skipped'): number => ms.reduce((a, m) => a + (m
 const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 /** Migrated SQLite file in `dir`, optionally pre-filled. */
-async function sqliteDb(dir: string, stored: number): Promise<string> {
+export async function sqliteDb(dir: string, stored: number): Promise<string> {
   const url = `sqlite:${join(dir, 'gateway.db')}`;
   const ds = createDataSource(url, ENTITIES, MIGRATIONS);
   await ds.initialize();
@@ -236,12 +237,12 @@ async function tempPostgres(): Promise<{ url: string; drop: () => Promise<void> 
   };
 }
 
-interface Gateway {
+export interface Gateway {
   proc: ChildProcess;
   base: string;
 }
 
-async function gateway(
+export async function gateway(
   dir: string,
   upBase: string,
   traces: boolean,
@@ -337,16 +338,19 @@ function pairColumns(off: Measured[], other: Measured[]): string[] {
   ];
 }
 
+/** The closed loop with the three gateways loaded in the same window (each at CONCURRENCY). */
+const SAME_LABEL = `c=${CONCURRENCY} each, same window`;
+
 const errorsOf = (ms: Measured[]): string => String(ms.reduce((a, x) => a + x.load.errors, 0));
 
 /**
  * OFF against a second, identical OFF gateway measured in the same rounds: the ratio and the added
  * p99 the method reads where there is no difference to find, beside ON's.
  */
-function controlRow(mode: string, off: Measured[], control: Measured[]): string[] {
+function controlRow(mode: string, off: Measured[], control: Measured[], same: boolean): string[] {
   return [
     mode,
-    `c=${CONCURRENCY}, control: OFF vs a 2nd OFF`,
+    `${same ? SAME_LABEL : `c=${CONCURRENCY}`}, control: OFF vs a 2nd OFF`,
     ...pairColumns(off, control),
     '—',
     '—',
@@ -424,15 +428,25 @@ export async function runTracesBench(): Promise<string> {
       // gateway's saturated rate (a busy but not overloaded gateway), then saturation for longer
       // than the trace worker holds its writes for a saturated proxy.
       let rate = 0;
-      for (const load of ['closed', 'paced', 'sustained'] as const) {
+      for (const load of ['closed', 'same', 'paced', 'sustained'] as const) {
         const paced = load === 'paced';
         const run = (g: Gateway) =>
           paced
             ? () => runPaced(url(g), body, rate, DURATION_MS)
             : () => runLoad(url(g), body, CONCURRENCY, load === 'sustained' ? SUSTAINED_MS : DURATION_MS);
         const acc: Record<'off' | 'on' | 'control', Measured[]> = { off: [], on: [], control: [] };
-        const rounds = load === 'sustained' ? SUSTAINED_ROUNDS : load === 'closed' ? CLOSED_ROUNDS : ROUNDS;
+        const rounds = load === 'sustained' ? SUSTAINED_ROUNDS : load === 'paced' ? ROUNDS : CLOSED_ROUNDS;
         for (let r = 0; r < rounds; r++) {
+          if (load === 'same') {
+            // The three at once: whatever slows the machine in this window slows all three.
+            const [a, b, c] = await Promise.all(
+              [off, on, control].map((g) => measured(g.proc.pid ?? 0, url(g), body, run(g))),
+            );
+            acc.off.push(a!);
+            acc.on.push(await drained(b!, on.base));
+            acc.control.push(c!);
+            continue;
+          }
           // The closed loop also measures a second OFF gateway (the control: what the method reads
           // between two identical gateways), the three in turns that rotate round by round.
           const turns: Array<() => Promise<void>> = [
@@ -461,7 +475,9 @@ export async function runTracesBench(): Promise<string> {
             ? `${rate}/s`
             : load === 'sustained'
               ? `c=${CONCURRENCY}, ${SUSTAINED_MS / 1000} s`
-              : `c=${CONCURRENCY}`,
+              : load === 'same'
+                ? SAME_LABEL
+                : `c=${CONCURRENCY}`,
           ...pairColumns(acc.off, acc.on),
           fmt(avg(other('otherUs')) - avg(acc.off.map((x) => x.otherUs)), 0),
           fmt(Math.max(...other('backlog')), 0),
@@ -470,11 +486,11 @@ export async function runTracesBench(): Promise<string> {
           errorsOf(acc.off.concat(acc.on)),
           paced ? `${sum(acc.off, 'skipped')} / ${sum(acc.on, 'skipped')}` : '—',
         ]);
-        if (acc.control.length > 0) rows.push(controlRow(mode, acc.off, acc.control));
+        if (acc.control.length > 0) rows.push(controlRow(mode, acc.off, acc.control, load === 'same'));
       }
     }
     out.push(
-      `\nProxy with traces ON vs OFF (interleaved rounds of ${DURATION_MS} ms: ${CLOSED_ROUNDS} in the closed loop, each with a control — a second OFF gateway, what the method reads where there is nothing to find — in turns that rotate round by round, ${ROUNDS} in the open loop; ratios and added p99 as the median of each round's pair, p99 columns the median round; closed loop at concurrency ${CONCURRENCY}, then open loop at half OFF's rate, then ${SUSTAINED_ROUNDS} rounds of ${SUSTAINED_MS} ms at concurrency ${CONCURRENCY}, longer than the worker holds its writes while the proxy is saturated (5 s); targets at c=${CONCURRENCY}: ON/OFF ≥ 0.9, added p99 ≤ 1 ms; ms). CPU per request from /proc: main thread, and the ON gateway's other threads beyond OFF's (the trace worker). Backlog: traces not yet stored when a round ended, and ms until all were (the trace threads run at nice ${TRACE_THREAD_NICE} and yield to the proxy). Not sent: open-loop starts skipped because 200 requests were already waiting\n`,
+      `\nProxy with traces ON vs OFF (interleaved rounds of ${DURATION_MS} ms: ${CLOSED_ROUNDS} in the closed loop, each with a control — a second OFF gateway, what the method reads where there is nothing to find — in turns that rotate round by round, then ${CLOSED_ROUNDS} rounds with the three loaded in the same window (their main threads share core 1: what slows the machine slows all three alike, so the ratio reads the cost per call; latencies are those of a core shared three ways), ${ROUNDS} in the open loop; ratios and added p99 as the median of each round's pair, p99 columns the median round; closed loop at concurrency ${CONCURRENCY}, then open loop at half OFF's rate, then ${SUSTAINED_ROUNDS} rounds of ${SUSTAINED_MS} ms at concurrency ${CONCURRENCY}, longer than the worker holds its writes while the proxy is saturated (5 s); targets at c=${CONCURRENCY}: ON/OFF ≥ 0.9, added p99 ≤ 1 ms; ms). CPU per request from /proc: main thread, and the ON gateway's other threads beyond OFF's (the trace worker). Backlog: traces not yet stored when a round ended, and ms until all were (the trace threads run at nice ${TRACE_THREAD_NICE} and yield to the proxy). Not sent: open-loop starts skipped because 200 requests were already waiting\n`,
       table(
         [
           'mode',
