@@ -9,7 +9,8 @@
  *    control: a second OFF gateway in the same rounds (what the method reads between equals);
  *    then the three loaded at once, each at concurrency 100 (the same window for all three).
  * 3. The ON gateway (its database pre-filled with 100k traces) quiet, then with a concurrent
- *    `q` search and filtered-list load on /api/records, interleaved.
+ *    `q` search and filtered-list load on /api/records, beside a second quiet run (the control),
+ *    in rotating turns.
  *
  * Processes: bench upstream and this load generator pinned to core 0; each gateway's main thread
  * pinned to core 1 once it is up; its trace writer and reader threads are left to the OS, as on a
@@ -104,13 +105,22 @@ async function traceQueue(base: string): Promise<{ depth: number; dropped: numbe
 /** After a round with traces ON: how far the writer fell behind, and how long it took to catch up. */
 export async function drained(m: Measured, base: string): Promise<Measured> {
   const t = performance.now();
+  const { first, last } = await caughtUp(base);
+  return { ...m, backlog: first.depth, drainMs: performance.now() - t, dropped: last.dropped };
+}
+
+/** Waits (up to a minute) until the gateway at `base` has stored every trace it queued. */
+async function caughtUp(
+  base: string,
+): Promise<{ first: { depth: number; dropped: number }; last: { depth: number; dropped: number } }> {
+  const t = performance.now();
   const first = await traceQueue(base);
-  let q = first;
-  while (q.depth > 0 && performance.now() - t < 60_000) {
+  let last = first;
+  while (last.depth > 0 && performance.now() - t < 60_000) {
     await new Promise((r) => setTimeout(r, 20));
-    q = await traceQueue(base);
+    last = await traceQueue(base);
   }
-  return { ...m, backlog: first.depth, drainMs: performance.now() - t, dropped: q.dropped };
+  return { first, last };
 }
 
 const sum = (ms: Measured[], f: 'skipped'): number => ms.reduce((a, m) => a + (m.load[f] ?? 0), 0);
@@ -520,32 +530,46 @@ export async function runTracesBench(): Promise<string> {
     for (const [mode, body] of PARTS.has('search') ? Object.entries(BODIES) : []) {
       const quiet: LoadResult[] = [];
       const loaded: LoadResult[] = [];
+      // The control: a second quiet run in the same rounds (what Δ p99 reads where nothing changed).
+      const again: LoadResult[] = [];
       const queries: Array<{ count: number; p50: number; p95: number; errors: number }> = [];
       for (let r = 0; r < ROUNDS; r++) {
-        quiet.push(await runLoad(url(on), body, CONCURRENCY, DURATION_MS));
-        const q = queryLoad(on.base, QUERY_CLIENTS);
-        loaded.push(await runLoad(url(on), body, CONCURRENCY, DURATION_MS));
-        queries.push(await q.stop());
+        const turns: Array<() => Promise<void>> = [
+          async () => void quiet.push(await runLoad(url(on), body, CONCURRENCY, DURATION_MS)),
+          async () => {
+            const q = queryLoad(on.base, QUERY_CLIENTS);
+            loaded.push(await runLoad(url(on), body, CONCURRENCY, DURATION_MS));
+            queries.push(await q.stop());
+          },
+          async () => void again.push(await runLoad(url(on), body, CONCURRENCY, DURATION_MS)),
+        ];
+        for (let t = 0; t < turns.length; t++) {
+          await turns[(t + r) % turns.length]!();
+          // Each run's traces stored before the next run starts: no turn pays for the one before.
+          await caughtUp(on.base);
+        }
       }
-      const qp99 = avg(quiet.map((x) => x.p99));
-      const lp99 = avg(loaded.map((x) => x.p99));
+      const p99 = (xs: LoadResult[]): number[] => xs.map((x) => x.p99);
+      const added = (xs: LoadResult[]): number => median(xs.map((x, i) => x.p99 - (quiet[i]?.p99 ?? NaN)));
       qrows.push([
         mode,
         fmt(avg(quiet.map((x) => x.rps)), 0),
         fmt(avg(loaded.map((x) => x.rps)), 0),
-        fmt(qp99, 3),
-        fmt(lp99, 3),
-        fmt(lp99 - qp99, 3),
+        fmt(median(p99(quiet)), 3),
+        fmt(median(p99(loaded)), 3),
+        fmt(added(loaded), 3),
+        fmt(added(again), 3),
         fmt(avg(queries.map((q) => q.count)) / (DURATION_MS / 1000), 0),
         fmt(avg(queries.map((q) => q.p50)), 2),
         fmt(avg(queries.map((q) => q.p95)), 2),
         String(
-          queries.reduce((a, q) => a + q.errors, 0) + loaded.concat(quiet).reduce((a, x) => a + x.errors, 0),
+          queries.reduce((a, q) => a + q.errors, 0) +
+            loaded.concat(quiet, again).reduce((a, x) => a + x.errors, 0),
         ),
       ]);
     }
     out.push(
-      `\nTraces ON, ${STORED.toLocaleString('en')} stored: quiet vs ${QUERY_CLIENTS} clients running \`q\` search / filtered list on /api/records (target: p99 within 2 ms; ms)\n`,
+      `\nTraces ON, ${STORED.toLocaleString('en')} stored: quiet vs ${QUERY_CLIENTS} clients running \`q\` search / filtered list on /api/records, ${ROUNDS} rounds of ${DURATION_MS} ms at concurrency ${CONCURRENCY}, beside a control (a second quiet run in the same rounds), in turns that rotate round by round; Δ p99 the median of each round's pair, p99 columns the median round (target: p99 within 2 ms; ms)\n`,
       table(
         [
           'mode',
@@ -554,6 +578,7 @@ export async function runTracesBench(): Promise<string> {
           'quiet p99',
           'loaded p99',
           'Δ p99',
+          'control Δ p99',
           'queries/s',
           'query p50',
           'query p95',
