@@ -28,8 +28,9 @@ describe(`${STREAMS} concurrent streams`, () => {
   let gw: GatewayProcess;
 
   beforeAll(async () => {
-    // 300-400 ms between chunks, ~30 chunks: every stream stays open 9-12 s, long enough for all to overlap.
-    upstream = await startMockOpenAI({ byModel: { 'load-model': { chunkDelayMs: scale(300, 400) } } });
+    // 500 ms between chunks (400 for 1,000 streams), ~30 chunks: every stream stays open 12-15 s, long
+    // enough for all to overlap on a slow machine too (at 300 ms one run reached a peak of 406 of 500).
+    upstream = await startMockOpenAI({ byModel: { 'load-model': { chunkDelayMs: scale(500, 400) } } });
     gw = await spawnGateway({
       config: `
 providers:
