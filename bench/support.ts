@@ -179,6 +179,11 @@ export function pairedRatio(a: number[], b: number[]): number {
   return median(a.map((x, i) => (b[i] ?? NaN) / x));
 }
 
+/** The median of each round's difference `b - a` (paired by round). */
+export function pairedDiff(a: number[], b: number[]): number {
+  return median(b.map((x, i) => x - (a[i] ?? NaN)));
+}
+
 /** The median of the rounds: a round disturbed by other load on the machine does not move it. */
 export function median(values: number[]): number {
   const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);

@@ -43,6 +43,7 @@ import {
   GATEWAY_NODE_ARGS,
   freePort,
   median,
+  pairedDiff,
   pairedRatio,
   pin as pinProcess,
   ROOT,
@@ -70,7 +71,7 @@ const MASTER = 'bench-master-key';
 const PARTS = new Set((process.env.TRACES_PARTS ?? 'writer,onoff,search').split(','));
 const PG_URL = process.env.TEST_PG_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 
-export interface Measured {
+interface Measured {
   load: LoadResult;
   /** Traces still queued when the load stopped, and ms until the queue was empty again. */
   backlog?: number;
@@ -81,7 +82,7 @@ export interface Measured {
   otherUs: number;
 }
 
-export async function measured(
+async function measured(
   pid: number,
   url: string,
   body: string,
@@ -103,7 +104,7 @@ async function traceQueue(base: string): Promise<{ depth: number; dropped: numbe
 }
 
 /** After a round with traces ON: how far the writer fell behind, and how long it took to catch up. */
-export async function drained(m: Measured, base: string): Promise<Measured> {
+async function drained(m: Measured, base: string): Promise<Measured> {
   const t = performance.now();
   const { first, last } = await caughtUp(base);
   return { ...m, backlog: first.depth, drainMs: performance.now() - t, dropped: last.dropped };
@@ -127,7 +128,7 @@ const sum = (ms: Measured[], f: 'skipped'): number => ms.reduce((a, m) => a + (m
 const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 /** Migrated SQLite file in `dir`, optionally pre-filled. */
-export async function sqliteDb(dir: string, stored: number): Promise<string> {
+async function sqliteDb(dir: string, stored: number): Promise<string> {
   const url = `sqlite:${join(dir, 'gateway.db')}`;
   const ds = createDataSource(url, ENTITIES, MIGRATIONS);
   await ds.initialize();
@@ -247,12 +248,12 @@ async function tempPostgres(): Promise<{ url: string; drop: () => Promise<void> 
   };
 }
 
-export interface Gateway {
+interface Gateway {
   proc: ChildProcess;
   base: string;
 }
 
-export async function gateway(
+async function gateway(
   dir: string,
   upBase: string,
   traces: boolean,
@@ -341,7 +342,7 @@ function pairColumns(off: Measured[], other: Measured[]): string[] {
     fmt(pairedRatio(rps(off), rps(other)), 3),
     fmt(median(p99(off)), 3),
     fmt(median(p99(other)), 3),
-    fmt(median(other.map((x, i) => x.load.p99 - (off[i]?.load.p99 ?? NaN))), 3),
+    fmt(pairedDiff(p99(off), p99(other)), 3),
     fmt(avg(main(off)), 0),
     fmt(avg(main(other)), 0),
     fmt(pairedRatio(main(other), main(off)), 3),
@@ -550,7 +551,7 @@ export async function runTracesBench(): Promise<string> {
         }
       }
       const p99 = (xs: LoadResult[]): number[] => xs.map((x) => x.p99);
-      const added = (xs: LoadResult[]): number => median(xs.map((x, i) => x.p99 - (quiet[i]?.p99 ?? NaN)));
+      const added = (xs: LoadResult[]): number => pairedDiff(p99(quiet), p99(xs));
       qrows.push([
         mode,
         fmt(avg(quiet.map((x) => x.rps)), 0),
